@@ -1,0 +1,287 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
+)
+
+// call is one tool invocation: its raw arguments and who made it.
+type call struct {
+	raw    []byte
+	caller Caller
+	access Access
+}
+
+func newCall(rawArgs any, c Caller, a Access) (*call, error) {
+	var raw []byte
+	switch v := rawArgs.(type) {
+	case nil:
+		raw = []byte("{}")
+	case json.RawMessage:
+		raw = v
+	case []byte:
+		raw = v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("arguments are not a JSON object")
+		}
+		raw = b
+	}
+	if t := bytes.TrimSpace(raw); len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		raw = []byte("{}")
+	}
+	return &call{raw: raw, caller: c, access: a}, nil
+}
+
+// decode reads the arguments into dst strictly: unknown keys and wrong
+// types are errors that name the argument, so the model can fix its call.
+func (c *call) decode(dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(c.raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return describeDecodeError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("arguments must be a single JSON object")
+	}
+	return nil
+}
+
+func describeDecodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return errors.New("arguments must be a JSON object")
+		}
+		return fmt.Errorf("argument %s: expected %s, got %s", typeErr.Field, jsonTypeName(typeErr.Type.String()), typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Errorf("arguments are not valid JSON (offset %d)", syntaxErr.Offset)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return fmt.Errorf("unknown argument %s", name)
+	}
+	return fmt.Errorf("invalid arguments: %v", err)
+}
+
+func jsonTypeName(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "an integer"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	}
+	return "an object"
+}
+
+// projectArgs is embedded by every tool's arguments.
+type projectArgs struct {
+	ProjectID int64 `json:"project_id"`
+}
+
+// project resolves the project a call goes to.
+func (c *call) project(p projectArgs) (int64, error) {
+	switch {
+	case c.caller.Project != 0 && p.ProjectID != 0 && p.ProjectID != c.caller.Project:
+		return 0, fmt.Errorf("project_id %d is not allowed: this server is pinned to project %d", p.ProjectID, c.caller.Project)
+	case c.caller.Project != 0:
+		return c.caller.Project, nil
+	case p.ProjectID <= 0:
+		return 0, errors.New("project_id is required (a positive integer: the numeric id in your PostHog URL, /project/<id>/)")
+	}
+	if c.caller.Info != nil && !c.caller.Info.AllTeams() && !slices.Contains(c.caller.Info.Teams, p.ProjectID) {
+		return 0, fmt.Errorf("project_id %d is not one this key may use; allowed: %v", p.ProjectID, c.caller.Info.Teams)
+	}
+	return p.ProjectID, nil
+}
+
+func (c *call) auth(p projectArgs) (client.Auth, error) {
+	id, err := c.project(p)
+	if err != nil {
+		return client.Auth{}, err
+	}
+	return client.Auth{Key: c.caller.Key, ProjectID: id}, nil
+}
+
+// windowArgs is the common time window.
+type windowArgs struct {
+	DateFrom string `json:"date_from"`
+	DateTo   string `json:"date_to"`
+}
+
+func (w windowArgs) resolve(now time.Time) (timerange.Window, error) {
+	return timerange.Resolve(w.DateFrom, w.DateTo, "-1h", now)
+}
+
+// filterArgs is the common filter vocabulary shared by every log tool.
+type filterArgs struct {
+	windowArgs
+	Severity []string    `json:"severity"`
+	Services []string    `json:"services"`
+	Search   string      `json:"search"`
+	Filters  []filterArg `json:"filters"`
+}
+
+// filterArg is one attribute filter in our vocabulary.
+type filterArg struct {
+	Key      string `json:"key"`
+	Value    any    `json:"value,omitempty"`
+	Operator string `json:"operator,omitempty"`
+	Scope    string `json:"scope,omitempty"`
+}
+
+// resourcePrefixes are the OpenTelemetry resource namespaces: a filter on
+// such a key without an explicit scope goes to resource attributes.
+var resourcePrefixes = []string{"service.", "k8s.", "host.", "deployment.", "cloud.", "container.", "process.", "telemetry.", "os."}
+
+func isResourceKey(key string) bool {
+	for _, p := range resourcePrefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// builtinLogKeys are the built-in fields PostHog filters with type "log".
+var builtinLogKeys = []string{"message", "severity_level", "trace_id", "span_id"}
+
+// toProperty translates one filter to PostHog's property filter.
+func (f filterArg) toProperty(i int) (client.PropertyFilter, error) {
+	where := fmt.Sprintf("filters[%d]", i)
+	if strings.TrimSpace(f.Key) == "" {
+		return client.PropertyFilter{}, fmt.Errorf("%s.key is required, e.g. {\"key\": \"http.route\", \"value\": \"/api/pay\"}", where)
+	}
+	op := f.Operator
+	if op == "" {
+		op = "exact"
+	}
+	if !slices.Contains(client.Operators, op) {
+		return client.PropertyFilter{}, fmt.Errorf("%s.operator %q is not valid; use one of: %s", where, op, strings.Join(client.Operators, ", "))
+	}
+	var typ string
+	switch f.Scope {
+	case "log":
+		typ = "log_attribute"
+	case "resource":
+		typ = "log_resource_attribute"
+	case "":
+		typ = "log_attribute"
+		if isResourceKey(f.Key) {
+			typ = "log_resource_attribute"
+		}
+		if slices.Contains(builtinLogKeys, f.Key) {
+			typ = "log"
+		}
+	default:
+		return client.PropertyFilter{}, fmt.Errorf("%s.scope %q is not valid; use \"log\" (a log attribute) or \"resource\" (e.g. k8s.pod.name)", where, f.Scope)
+	}
+	value := f.Value
+	switch op {
+	case "is_set", "is_not_set":
+		value = nil
+	default:
+		switch v := value.(type) {
+		case string, float64, bool:
+		case []any:
+			strs := make([]string, 0, len(v))
+			for _, x := range v {
+				s, ok := x.(string)
+				if !ok {
+					return client.PropertyFilter{}, fmt.Errorf("%s.value: a list value must hold strings", where)
+				}
+				strs = append(strs, s)
+			}
+			value = strs
+		case nil:
+			return client.PropertyFilter{}, fmt.Errorf("%s.value is required for operator %s", where, op)
+		default:
+			return client.PropertyFilter{}, fmt.Errorf("%s.value must be a string, a number or a list of strings", where)
+		}
+		if b, ok := value.(bool); ok {
+			value = fmt.Sprint(b)
+		}
+	}
+	return client.PropertyFilter{Key: f.Key, Type: typ, Operator: op, Value: value}, nil
+}
+
+// properties translates every filter.
+func properties(fs []filterArg) ([]client.PropertyFilter, error) {
+	out := make([]client.PropertyFilter, 0, len(fs))
+	for i, f := range fs {
+		p, err := f.toProperty(i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// severities normalises the severity argument.
+func severities(in []string) ([]string, error) {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		n, err := client.NormalizeSeverity(s)
+		if err != nil {
+			return nil, fmt.Errorf("severity: %v", err)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// toClient validates the common filters and resolves the window.
+func (f filterArgs) toClient(now time.Time) (client.Filters, timerange.Window, error) {
+	win, err := f.resolve(now)
+	if err != nil {
+		return client.Filters{}, win, err
+	}
+	sev, err := severities(f.Severity)
+	if err != nil {
+		return client.Filters{}, win, err
+	}
+	props, err := properties(f.Filters)
+	if err != nil {
+		return client.Filters{}, win, err
+	}
+	for i, s := range f.Services {
+		if strings.TrimSpace(s) == "" {
+			return client.Filters{}, win, fmt.Errorf("services[%d] is empty; pass exact names from list_services", i)
+		}
+	}
+	return client.Filters{
+		From: win.From, To: win.To,
+		Severities: sev, Services: f.Services, Search: f.Search, Properties: props,
+	}, win, nil
+}
+
+// limitArg validates an optional limit.
+func limitArg(v *int, def, max int) (int, error) {
+	if v == nil {
+		return def, nil
+	}
+	if *v < 1 || *v > max {
+		return 0, fmt.Errorf("limit must be between 1 and %d (got %d)", max, *v)
+	}
+	return *v, nil
+}

@@ -1,0 +1,92 @@
+package tools
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDecodeRejectsBadArguments(t *testing.T) {
+	tests := []struct {
+		name, raw, want string
+	}{
+		{"unknown key", `{"sevrity":["error"]}`, `unknown argument "sevrity"`},
+		{"wrong type", `{"limit":"ten"}`, "argument limit: expected an integer, got string"},
+		{"fractional integer", `{"limit":2.5}`, "argument limit: expected an integer"},
+		{"list expected", `{"services":"checkout"}`, "argument services: expected an array"},
+		{"not an object", `[1,2]`, "arguments must be a JSON object"},
+		{"trailing data", `{} {}`, "single JSON object"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := newCall([]byte(tc.raw), Caller{}, Access{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var args queryLogsArgs
+			err = c.decode(&args)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("decode(%s) error = %v, want it to contain %q", tc.raw, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestFilterScopeInference(t *testing.T) {
+	tests := []struct {
+		in       filterArg
+		wantType string
+		wantErr  string
+	}{
+		{filterArg{Key: "http.route", Value: "/api/pay"}, "log_attribute", ""},
+		{filterArg{Key: "k8s.pod.name", Value: "checkout-1"}, "log_resource_attribute", ""},
+		{filterArg{Key: "service.version", Value: "2"}, "log_resource_attribute", ""},
+		{filterArg{Key: "k8s.pod.name", Value: "x", Scope: "log"}, "log_attribute", ""},
+		{filterArg{Key: "user.id", Value: "u1", Scope: "resource"}, "log_resource_attribute", ""},
+		{filterArg{Key: "message", Value: "timeout", Operator: "icontains"}, "log", ""},
+		{filterArg{Key: "http.route", Operator: "is_set"}, "log_attribute", ""},
+		{filterArg{Key: "http.route"}, "", "value is required"},
+		{filterArg{Key: "", Value: "x"}, "", "key is required"},
+		{filterArg{Key: "a", Value: "x", Operator: "like"}, "", `operator "like" is not valid`},
+		{filterArg{Key: "a", Value: "x", Scope: "span"}, "", `scope "span" is not valid`},
+		{filterArg{Key: "a", Value: []any{"x", 1.0}}, "", "list value must hold strings"},
+	}
+	for _, tc := range tests {
+		p, err := tc.in.toProperty(0)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%+v: error %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || p.Type != tc.wantType {
+			t.Errorf("%+v: got %+v, %v; want type %s", tc.in, p, err, tc.wantType)
+		}
+	}
+}
+
+func TestSeverities(t *testing.T) {
+	got, err := severities([]string{"ERROR", "warning", "critical", "error"})
+	if err != nil || strings.Join(got, ",") != "error,warn,fatal" {
+		t.Errorf("got %v, %v", got, err)
+	}
+	if _, err := severities([]string{"loud"}); err == nil || !strings.Contains(err.Error(), "warn") {
+		t.Errorf("invalid severity error should list the valid values: %v", err)
+	}
+}
+
+func TestProjectResolution(t *testing.T) {
+	pinned := &call{caller: Caller{Project: 7}}
+	if id, err := pinned.project(projectArgs{}); id != 7 || err != nil {
+		t.Errorf("pinned: %d %v", id, err)
+	}
+	if _, err := pinned.project(projectArgs{ProjectID: 8}); err == nil {
+		t.Error("pinned project must refuse another project_id")
+	}
+	open := &call{}
+	if _, err := open.project(projectArgs{}); err == nil || !strings.Contains(err.Error(), "project_id is required") {
+		t.Errorf("unpinned without project_id: %v", err)
+	}
+	if id, _ := open.project(projectArgs{ProjectID: 3}); id != 3 {
+		t.Error("unpinned with project_id")
+	}
+}

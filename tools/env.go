@@ -1,0 +1,22 @@
+package tools
+
+import (
+	"time"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/sanitize"
+)
+
+// env is what handlers share: the configuration, the PostHog client and
+// the sanitiser for untrusted log content.
+type env struct {
+	cfg    Config
+	client *client.Client
+	clean  sanitize.Sanitizer
+}
+
+func newEnv(cfg Config) *env {
+	return &env{cfg: cfg, client: cfg.Client, clean: sanitize.Sanitizer{Redact: cfg.Redact}}
+}
+
+func (e *env) now() time.Time { return e.cfg.Now().UTC() }

@@ -1,0 +1,71 @@
+package tools
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+)
+
+// Stable error codes: the first word of every error result, so agents and
+// scripts can branch on them without parsing prose.
+const (
+	codeInvalidArgument = "INVALID_ARGUMENT"
+	codeAuth            = "AUTH_FAILED"
+	codePermission      = "PERMISSION_DENIED"
+	codeAIConsent       = "AI_CONSENT_REQUIRED"
+	codeNotFound        = "NOT_FOUND"
+	codeRateLimited     = "RATE_LIMITED"
+	codeUpstream        = "UPSTREAM_ERROR"
+	codeTimeout         = "TIMEOUT"
+	codeTooLarge        = "RESPONSE_TOO_LARGE"
+	codeInternal        = "INTERNAL"
+)
+
+func errorResult(code, msg string) *mcp.CallToolResult {
+	return mcp.NewToolResultError(code + ": " + msg)
+}
+
+func invalidArgs(err error) *mcp.CallToolResult {
+	return errorResult(codeInvalidArgument, err.Error())
+}
+
+// upstreamError turns a client failure into an actionable tool error.
+// what names the operation ("query logs"), for the message.
+func upstreamError(what string, err error) *mcp.CallToolResult {
+	var ce *client.Error
+	if !errors.As(err, &ce) {
+		return errorResult(codeUpstream, fmt.Sprintf("could not %s: %v", what, err))
+	}
+	detail := strings.TrimSpace(ce.Detail)
+	if detail == "" {
+		detail = fmt.Sprintf("HTTP %d", ce.Status)
+	}
+	switch ce.Kind {
+	case client.KindAuth:
+		return errorResult(codeAuth, fmt.Sprintf("PostHog rejected the API key (%s). Check POSTHOG_PERSONAL_API_KEY (or the Authorization header) and POSTHOG_HOST: a US key does not work on EU.", detail))
+	case client.KindScope:
+		if ce.AIConsentRequired() {
+			return errorResult(codeAIConsent, "PostHog's AI log explanation needs your organization to approve AI data processing: an admin can enable it in PostHog under Organization settings → AI data processing. Every other tool (query_logs, list_services, get_sparkline, ...) still works without it.")
+		}
+		return errorResult(codePermission, fmt.Sprintf("PostHog refused: %s. The key needs the logs:read scope (logs:write to explain logs or change views) and access to this project.", detail))
+	case client.KindNotFound:
+		return errorResult(codeNotFound, fmt.Sprintf("could not %s: %s", what, detail))
+	case client.KindValidation:
+		return errorResult(codeInvalidArgument, fmt.Sprintf("PostHog rejected the request to %s: %s", what, detail))
+	case client.KindThrottled:
+		wait := ""
+		if ce.RetryAfter > 0 {
+			wait = fmt.Sprintf(" for about %s", ce.RetryAfter.Round(1e9))
+		}
+		return errorResult(codeRateLimited, fmt.Sprintf("PostHog is rate limiting this key (%s); wait%s before the next call, and prefer narrower queries.", detail, wait))
+	case client.KindTimeout:
+		return errorResult(codeTimeout, fmt.Sprintf("PostHog did not answer in time to %s. Narrow the time range (date_from) or add filters (services, severity), then retry.", what))
+	case client.KindTooLarge:
+		return errorResult(codeTooLarge, fmt.Sprintf("PostHog's answer to %s was too large (%s). Lower limit or narrow the window.", what, detail))
+	}
+	return errorResult(codeUpstream, fmt.Sprintf("could not %s: %s", what, detail))
+}

@@ -1,0 +1,128 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
+)
+
+func explainLogTool() *tool {
+	return &tool{
+		name:  NameExplainLog,
+		scope: ScopeWrite,
+		define: func(v variant) mcp.Tool {
+			props := withProject(v, []prop{
+				prop{name: "uuid", required: true, schema: str("The row's uuid, as printed by query_logs.")},
+				prop{name: "timestamp", required: true, schema: str("The row's timestamp, as printed by query_logs.")},
+				prop{name: "force_refresh", schema: boolean("Bypass PostHog's 1-hour cache of explanations.")},
+			})
+			// Not read-only: PostHog runs (and bills) an AI model call and
+			// caches its answer. Not destructive, and repeating it is harmless.
+			return newTool(NameExplainLog,
+				"Ask PostHog's AI to explain one log line: headline, severity, impact, probable causes, actions, key fields. "+
+					"Use on the one line that matters after query_logs; it can take tens of seconds and needs the organization's AI data processing approval.",
+				props, annotations("Explain a log line with AI", false, false, true))
+		},
+		handle: handleExplainLog,
+	}
+}
+
+type explainArgs struct {
+	projectArgs
+	UUID         string `json:"uuid"`
+	Timestamp    string `json:"timestamp"`
+	ForceRefresh bool   `json:"force_refresh"`
+}
+
+var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// explainTimeout leaves room for PostHog's 60 s model call.
+const explainTimeout = 90 * time.Second
+
+func handleExplainLog(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
+	var args explainArgs
+	if err := c.decode(&args); err != nil {
+		return invalidArgs(err)
+	}
+	if !uuidPattern.MatchString(args.UUID) {
+		return invalidArgs(fmt.Errorf(`uuid must be a log row's uuid as query_logs prints it, e.g. "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e"`))
+	}
+	if strings.TrimSpace(args.Timestamp) == "" {
+		return invalidArgs(fmt.Errorf(`timestamp is required: the row's timestamp as query_logs prints it, e.g. "2026-11-25T14:01:58.123Z"`))
+	}
+	ts, err := timerange.Parse(args.Timestamp, e.now())
+	if err != nil {
+		return invalidArgs(fmt.Errorf("timestamp: %v", err))
+	}
+	auth, err := c.auth(args.projectArgs)
+	if err != nil {
+		return invalidArgs(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, explainTimeout)
+	defer cancel()
+	ex, err := e.client.Explain(ctx, auth, client.ExplainRequest{
+		UUID: strings.ToLower(args.UUID), Timestamp: ts.UTC().Format(time.RFC3339Nano), ForceRefresh: args.ForceRefresh,
+	})
+	if err != nil {
+		var ce *client.Error
+		if errors.As(err, &ce) && ce.Kind == client.KindNotFound {
+			return errorResult(codeNotFound, "PostHog has no log with that uuid within a second of that timestamp; pass both exactly as query_logs printed them")
+		}
+		return upstreamError("explain the log", err)
+	}
+	return textResult(e.renderExplanation(ex))
+}
+
+// renderExplanation prints PostHog's answer densely. The model's output
+// is derived from log content, so it is sanitised like the logs.
+func (e *env) renderExplanation(ex *client.Explanation) string {
+	s := e.clean.String
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (severity: %s)\n", s(ex.Headline), s(ex.SeverityAssessment))
+	if ex.ImpactSummary != "" {
+		fmt.Fprintf(&b, "impact: %s\n", s(ex.ImpactSummary))
+	}
+	if len(ex.ProbableCauses) > 0 {
+		b.WriteString("probable causes:\n")
+		for i, pc := range ex.ProbableCauses {
+			fmt.Fprintf(&b, "  %d. %s (%s)", i+1, s(pc.Hypothesis), s(pc.Confidence))
+			if pc.Reasoning != "" {
+				fmt.Fprintf(&b, " — %s", s(pc.Reasoning))
+			}
+			b.WriteByte('\n')
+		}
+	}
+	if len(ex.ImmediateActions) > 0 {
+		b.WriteString("actions:\n")
+		for _, a := range ex.ImmediateActions {
+			fmt.Fprintf(&b, "  [%s] %s", s(a.Priority), s(a.Action))
+			if a.Why != "" {
+				fmt.Fprintf(&b, " — %s", s(a.Why))
+			}
+			b.WriteByte('\n')
+		}
+	}
+	if len(ex.KeyFields) > 0 {
+		b.WriteString("key fields:")
+		for _, k := range ex.KeyFields {
+			fmt.Fprintf(&b, " %s=%s", s(k.Field), quoteIfNeeded(s(k.Value)))
+			if k.Significance != "" {
+				fmt.Fprintf(&b, " (%s)", s(k.Significance))
+			}
+			b.WriteByte(';')
+		}
+		b.WriteByte('\n')
+	}
+	if ex.TechnicalExplanation != "" {
+		fmt.Fprintf(&b, "technical: %s\n", s(ex.TechnicalExplanation))
+	}
+	return b.String()
+}

@@ -1,0 +1,447 @@
+package tools
+
+import (
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/sanitize"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
+)
+
+// cleanRow is one log row after sanitising, ready to print.
+type cleanRow struct {
+	UUID      string            `json:"uuid"`
+	Timestamp string            `json:"timestamp"`
+	Level     string            `json:"level"`
+	Service   string            `json:"service,omitempty"`
+	Body      string            `json:"body"`
+	BodyCut   int               `json:"body_chars_cut,omitempty"`
+	TraceID   string            `json:"trace_id,omitempty"`
+	SpanID    string            `json:"span_id,omitempty"`
+	Attrs     map[string]string `json:"attributes,omitempty"`
+	Resource  map[string]string `json:"resource_attributes,omitempty"`
+}
+
+// logsOutput is a rendered query_logs page, printable as text or JSON.
+type logsOutput struct {
+	st        cursorState
+	rows      []cleanRow
+	shown     int
+	shared    []attrKV
+	varying   []attrKey
+	lines     []string
+	more      bool
+	next      string
+	budgetCut bool
+	budget    int
+	hints     []string
+	view      string
+}
+
+type attrKey struct {
+	name     string
+	resource bool
+}
+
+type attrKV struct {
+	attrKey
+	value string
+}
+
+// renderLogs sanitises the page, finds what every row shares, and fits
+// as many rows as the output budget allows.
+func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
+	out := &logsOutput{st: st, budget: e.cfg.MaxOutputChars}
+	out.rows = make([]cleanRow, len(page.Results))
+	for i, r := range page.Results {
+		out.rows[i] = e.cleanRow(r, st)
+	}
+	if !st.NoAttrs {
+		out.shared, out.varying = splitAttributes(out.rows)
+	}
+	sharedService := len(out.rows) > 1
+	for _, r := range out.rows[min(1, len(out.rows)):] {
+		if r.Service != out.rows[0].Service {
+			sharedService = false
+		}
+	}
+	if st.Format == "json" && len(out.rows) > 1 {
+		// Same data as the text: shared attributes once, at the top.
+		for i := range out.rows {
+			for _, kv := range out.shared {
+				if kv.resource {
+					delete(out.rows[i].Resource, kv.name)
+				} else {
+					delete(out.rows[i].Attrs, kv.name)
+				}
+			}
+		}
+	}
+	if sharedService {
+		out.shared = append([]attrKV{{attrKey{"service.name", true}, out.rows[0].Service}}, out.shared...)
+	}
+
+	// Reserve room for the header, footer and cursor, then add rows
+	// while they fit. A page always shows at least one row, its body cut
+	// further if needed, so a cursor can always make progress.
+	reserve := 400 + len(out.sharedLine()) + 2*len(encodeCursor(st)) + 64
+	used := reserve
+	for i := range out.rows {
+		var line string
+		if st.Format == "json" {
+			b, _ := json.Marshal(out.rows[i])
+			line = string(b)
+		} else {
+			line = out.textRow(&out.rows[i], sharedService)
+		}
+		if used+len(line)+1 > out.budget {
+			if i == 0 {
+				line = out.shrinkToFit(&out.rows[i], sharedService, out.budget-used)
+			} else {
+				out.budgetCut = true
+				break
+			}
+		}
+		used += len(line) + 1
+		out.lines = append(out.lines, line)
+		out.shown++
+	}
+
+	// The cursor resumes right after the last row shown, whatever cut the
+	// page: our budget, the limit, or PostHog's own page size.
+	next := st
+	switch {
+	case out.shown < len(page.Results):
+		last := page.Results[out.shown-1]
+		next.After = client.AfterCursor(last.Timestamp, last.UUID)
+		out.more = true
+	case page.HasMore:
+		next.After = page.NextCursor
+		if next.After == "" && out.shown > 0 {
+			last := page.Results[out.shown-1]
+			next.After = client.AfterCursor(last.Timestamp, last.UUID)
+		}
+		out.more = next.After != ""
+	}
+	if out.more {
+		out.next = encodeCursor(next)
+	}
+	return out
+}
+
+func (e *env) cleanRow(r client.LogRow, st cursorState) cleanRow {
+	body := e.clean.String(r.Body)
+	cut := 0
+	if st.MaxBody > 0 {
+		body, cut = sanitize.Truncate(body, st.MaxBody)
+	}
+	level := r.Level
+	if level == "" {
+		level = r.SeverityText
+	}
+	cr := cleanRow{
+		UUID:      e.clean.String(r.UUID),
+		Timestamp: rowTime(r.Timestamp),
+		Level:     strings.ToUpper(e.clean.String(level)),
+		Service:   e.clean.String(r.Service()),
+		Body:      body,
+		BodyCut:   cut,
+		TraceID:   nonZeroID(r.TraceID),
+		SpanID:    nonZeroID(r.SpanID),
+	}
+	if !st.NoAttrs {
+		cr.Attrs = e.cleanMap(r.Attributes, "")
+		cr.Resource = e.cleanMap(r.ResourceAttributes, "service.name")
+	}
+	return cr
+}
+
+func (e *env) cleanMap(m map[string]string, skip string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		if k == skip {
+			continue
+		}
+		out[e.clean.String(k)] = e.clean.String(v)
+	}
+	return out
+}
+
+// rowTime prints PostHog's microsecond timestamp as UTC milliseconds,
+// precise enough for explain_log (which accepts ±1 s).
+func rowTime(ts string) string {
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return sanitize.Text(ts)
+	}
+	return timerange.FormatTime(t)
+}
+
+// nonZeroID drops PostHog's all-zero "unset" trace and span ids.
+func nonZeroID(id string) string {
+	if strings.Trim(id, "0") == "" {
+		return ""
+	}
+	return sanitize.Text(id)
+}
+
+// splitAttributes separates attributes every row shares (same value)
+// from those that vary, in a stable order: log attributes, then resource.
+func splitAttributes(rows []cleanRow) (shared []attrKV, varying []attrKey) {
+	seen := map[attrKey]bool{}
+	var keys []attrKey
+	for _, r := range rows {
+		for k := range r.Attrs {
+			if ak := (attrKey{k, false}); !seen[ak] {
+				seen[ak] = true
+				keys = append(keys, ak)
+			}
+		}
+		for k := range r.Resource {
+			if ak := (attrKey{k, true}); !seen[ak] {
+				seen[ak] = true
+				keys = append(keys, ak)
+			}
+		}
+	}
+	slices.SortFunc(keys, func(a, b attrKey) int {
+		if a.resource != b.resource {
+			if a.resource {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	for _, k := range keys {
+		first, ok := rows[0].attr(k)
+		same := ok && len(rows) > 1
+		for _, r := range rows[1:] {
+			if !same {
+				break
+			}
+			v, ok := r.attr(k)
+			same = ok && v == first
+		}
+		if same {
+			shared = append(shared, attrKV{k, first})
+		} else {
+			varying = append(varying, k)
+		}
+	}
+	return shared, varying
+}
+
+func (r *cleanRow) attr(k attrKey) (string, bool) {
+	if k.resource {
+		v, ok := r.Resource[k.name]
+		return v, ok
+	}
+	v, ok := r.Attrs[k.name]
+	return v, ok
+}
+
+func (o *logsOutput) sharedLine() string {
+	if len(o.shared) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("same on every row:")
+	for _, kv := range o.shared {
+		b.WriteByte(' ')
+		b.WriteString(kv.name)
+		b.WriteByte('=')
+		b.WriteString(quoteIfNeeded(kv.value))
+	}
+	return b.String()
+}
+
+// textRow prints one row: time, level, service, body, then what varies.
+func (o *logsOutput) textRow(r *cleanRow, sharedService bool) string {
+	var b strings.Builder
+	b.Grow(96 + len(r.Body))
+	b.WriteString(r.Timestamp)
+	b.WriteByte(' ')
+	b.WriteString(r.Level)
+	for i := len(r.Level); i < 5; i++ {
+		b.WriteByte(' ')
+	}
+	if !sharedService {
+		b.WriteByte(' ')
+		b.WriteString(r.Service)
+	}
+	b.WriteString("  ")
+	writeBody(&b, r.Body)
+	if r.BodyCut > 0 {
+		b.WriteString(" …[+")
+		b.WriteString(strconv.Itoa(r.BodyCut))
+		b.WriteString(" chars cut; max_body_chars=0 shows all]")
+	}
+	sep := "  "
+	for _, k := range o.varying {
+		if v, ok := r.attr(k); ok {
+			b.WriteString(sep)
+			sep = " "
+			b.WriteString(k.name)
+			b.WriteByte('=')
+			b.WriteString(quoteIfNeeded(v))
+		}
+	}
+	if r.TraceID != "" {
+		b.WriteString(sep)
+		sep = " "
+		b.WriteString("trace=")
+		b.WriteString(r.TraceID)
+	}
+	if r.SpanID != "" {
+		b.WriteString(sep)
+		sep = " "
+		b.WriteString("span=")
+		b.WriteString(r.SpanID)
+	}
+	b.WriteString(sep)
+	b.WriteString("uuid=")
+	b.WriteString(r.UUID)
+	return b.String()
+}
+
+// writeBody keeps one log per line: newlines in bodies (stack traces)
+// are shown as ⏎.
+func writeBody(b *strings.Builder, body string) {
+	if !strings.ContainsAny(body, "\n\t") {
+		b.WriteString(body)
+		return
+	}
+	for _, r := range body {
+		switch r {
+		case '\n':
+			b.WriteString(" ⏎ ")
+		case '\t':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+}
+
+// shrinkToFit cuts the body of a lone row that exceeds the budget by
+// itself, so even a giant log line yields a page and a working cursor.
+func (o *logsOutput) shrinkToFit(r *cleanRow, sharedService bool, room int) string {
+	over := len(o.textRow(r, sharedService)) - room
+	keep := max(len(r.Body)-over-80, 200)
+	if keep < len(r.Body) {
+		body, cut := sanitize.Truncate(r.Body, keep)
+		r.Body = body
+		r.BodyCut += cut
+	}
+	if o.st.Format == "json" {
+		b, _ := json.Marshal(r)
+		return string(b)
+	}
+	return o.textRow(r, sharedService)
+}
+
+func (o *logsOutput) text() string {
+	var b strings.Builder
+	b.Grow(o.budget / 4)
+	win := timerange.Window{From: o.st.From, To: o.st.To}
+	order := "latest first"
+	if o.st.Order == "earliest" {
+		order = "earliest first"
+	}
+	b.WriteString(strconv.Itoa(o.shown))
+	b.WriteString(" logs, ")
+	b.WriteString(order)
+	b.WriteString(" · window ")
+	b.WriteString(win.String())
+	b.WriteString(" (UTC)")
+	if o.view != "" {
+		b.WriteString(" · view ")
+		b.WriteString(o.view)
+	}
+	if o.more {
+		b.WriteString(" · more available")
+	}
+	b.WriteByte('\n')
+	if o.shown > 1 {
+		if l := o.sharedLine(); l != "" {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	for _, l := range o.lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	if o.budgetCut {
+		b.WriteString("showing ")
+		b.WriteString(strconv.Itoa(o.shown))
+		b.WriteString(" of ")
+		b.WriteString(strconv.Itoa(len(o.rows)))
+		b.WriteString(" rows (output budget ")
+		b.WriteString(thousands(int64(o.budget)))
+		b.WriteString(" chars); next_cursor continues at row ")
+		b.WriteString(strconv.Itoa(o.shown + 1))
+		b.WriteByte('\n')
+	}
+	if o.shown == 0 {
+		b.WriteString("No logs matched.")
+		if len(o.hints) > 0 {
+			b.WriteString(" Try: ")
+			b.WriteString(strings.Join(o.hints, "; "))
+			b.WriteByte('.')
+		}
+		b.WriteByte('\n')
+	}
+	if o.more {
+		b.WriteString("next_cursor: ")
+		b.WriteString(o.next)
+		b.WriteString("\n(to continue, call query_logs with only {\"cursor\": next_cursor})\n")
+	}
+	return b.String()
+}
+
+type logsJSON struct {
+	Window     windowJSON        `json:"window"`
+	Order      string            `json:"order"`
+	View       string            `json:"view,omitempty"`
+	Shown      int               `json:"shown"`
+	Returned   int               `json:"returned"`
+	HasMore    bool              `json:"has_more"`
+	NextCursor string            `json:"next_cursor,omitempty"`
+	BudgetCut  bool              `json:"cut_by_output_budget,omitempty"`
+	Shared     map[string]string `json:"same_on_every_row,omitempty"`
+	Rows       []json.RawMessage `json:"rows"`
+	Hints      []string          `json:"hints,omitempty"`
+}
+
+type windowJSON struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+func (o *logsOutput) json() logsJSON {
+	j := logsJSON{
+		Window: windowJSON{isoTime(o.st.From), isoTime(o.st.To)},
+		Order:  o.st.Order, View: o.view, Shown: o.shown, Returned: len(o.rows),
+		HasMore: o.more, NextCursor: o.next, BudgetCut: o.budgetCut, Hints: o.hints,
+		Rows: make([]json.RawMessage, 0, len(o.lines)),
+	}
+	if len(o.shared) > 0 && o.shown > 1 {
+		j.Shared = map[string]string{}
+		for _, kv := range o.shared {
+			j.Shared[kv.name] = kv.value
+		}
+	}
+	for _, l := range o.lines {
+		j.Rows = append(j.Rows, json.RawMessage(l))
+	}
+	return j
+}

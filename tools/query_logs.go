@@ -1,0 +1,319 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
+)
+
+const (
+	maxQueryLimit       = 1000
+	defaultQueryLimit   = 50
+	defaultMaxBodyChars = 300
+)
+
+var errInvalidFormat = errors.New(`format must be "text" (default) or "json"`)
+
+func queryLogsTool() *tool {
+	return &tool{
+		name:  NameQueryLogs,
+		scope: ScopeRead,
+		define: func(v variant) mcp.Tool {
+			props := append(commonFilterProps(),
+				prop{name: "order", schema: map[string]any{"enum": []string{"latest", "earliest"}}},
+				prop{name: "limit", schema: integer("Default 50.", 1, maxQueryLimit)},
+				prop{name: "cursor", schema: str("next_cursor of a previous result; pass alone to continue that query.")},
+				prop{name: "view", schema: str("Saved view short_id; explicit arguments override its filters.")},
+				prop{name: "max_body_chars", schema: map[string]any{"type": "integer", "minimum": 0, "description": "Default 300; 0 = whole body."}},
+				prop{name: "include_attributes", schema: boolean("Default true.")},
+				propFormat,
+			)
+			return newTool(NameQueryLogs,
+				"Find log lines, one compact line each (UTC time, level, service, body, varying attributes, uuid for explain_log). "+
+					"Narrow service and window first with list_services/get_sparkline. Output is size-capped; next_cursor continues without loss.",
+				withProject(v, props), readOnlyTool("Query logs"))
+		},
+		handle: handleQueryLogs,
+	}
+}
+
+type queryLogsArgs struct {
+	projectArgs
+	filterArgs
+	Order             string `json:"order"`
+	Limit             *int   `json:"limit"`
+	Cursor            string `json:"cursor"`
+	View              string `json:"view"`
+	MaxBodyChars      *int   `json:"max_body_chars"`
+	IncludeAttributes *bool  `json:"include_attributes"`
+	Format            string `json:"format"`
+}
+
+func handleQueryLogs(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
+	var args queryLogsArgs
+	if err := c.decode(&args); err != nil {
+		return invalidArgs(err)
+	}
+	st, fromView, err := e.queryState(ctx, c, args)
+	if err != nil {
+		var er errResult
+		if errors.As(err, &er) {
+			return er.CallToolResult
+		}
+		return invalidArgs(err)
+	}
+	auth := client.Auth{Key: c.caller.Key, ProjectID: st.Project}
+	page, err := e.client.QueryLogs(ctx, auth, client.LogsQuery{
+		Filters: client.Filters{From: st.From, To: st.To, Severities: st.Sev, Services: st.Services, Search: st.Search, Properties: st.Props},
+		Order:   st.Order,
+		Limit:   st.Limit,
+		After:   st.After,
+	})
+	if err != nil {
+		return upstreamError("query logs", err)
+	}
+	out := e.renderLogs(st, page)
+	if len(page.Results) == 0 && st.After == "" {
+		out.hints = e.emptyHints(ctx, auth, st)
+	}
+	if fromView != "" {
+		out.view = fromView
+	}
+	if st.Format == "json" {
+		return jsonResult(out.json())
+	}
+	return textResult(out.text())
+}
+
+// errResult lets queryState return a ready-made tool result as an error.
+type errResult struct{ *mcp.CallToolResult }
+
+func (e errResult) Error() string { return "tool error" }
+
+// queryState turns arguments (or a cursor) into the complete query to run.
+func (e *env) queryState(ctx context.Context, c *call, args queryLogsArgs) (cursorState, string, error) {
+	maxBody := defaultMaxBodyChars
+	if args.MaxBodyChars != nil {
+		if *args.MaxBodyChars < 0 {
+			return cursorState{}, "", errors.New("max_body_chars must be 0 (whole body) or more")
+		}
+		maxBody = *args.MaxBodyChars
+	}
+	limit, err := limitArg(args.Limit, defaultQueryLimit, maxQueryLimit)
+	if err != nil {
+		return cursorState{}, "", err
+	}
+	asJSON, err := formatFlag(args.Format)
+	if err != nil {
+		return cursorState{}, "", err
+	}
+	if args.Cursor != "" {
+		return e.continueCursor(c, args, limit, maxBody, asJSON)
+	}
+	project, err := c.project(args.projectArgs)
+	if err != nil {
+		return cursorState{}, "", err
+	}
+	order := args.Order
+	switch order {
+	case "":
+		order = "latest"
+	case "latest", "earliest":
+	default:
+		return cursorState{}, "", fmt.Errorf(`order must be "latest" or "earliest" (got %q)`, order)
+	}
+	filters := args.filterArgs
+	viewName := ""
+	if args.View != "" {
+		v, name, err := e.viewFilters(ctx, c, project, args.View)
+		if err != nil {
+			return cursorState{}, "", err
+		}
+		filters = mergeFilters(v, filters)
+		viewName = name
+	}
+	f, win, err := filters.toClient(e.now())
+	if err != nil {
+		return cursorState{}, "", err
+	}
+	st := cursorState{
+		Project: project, From: win.From, To: win.To,
+		Sev: f.Severities, Services: f.Services, Search: f.Search, Props: f.Properties,
+		Order: order, Limit: limit, MaxBody: maxBody,
+	}
+	if args.IncludeAttributes != nil && !*args.IncludeAttributes {
+		st.NoAttrs = true
+	}
+	if asJSON {
+		st.Format = "json"
+	}
+	return st, viewName, nil
+}
+
+// continueCursor restores a query from its cursor; only presentation
+// arguments may change, because the position only makes sense for the
+// same query.
+func (e *env) continueCursor(c *call, args queryLogsArgs, limit, maxBody int, asJSON bool) (cursorState, string, error) {
+	st, err := decodeCursor(args.Cursor)
+	if err != nil {
+		return st, "", err
+	}
+	f := args.filterArgs
+	if f.DateFrom != "" || f.DateTo != "" || len(f.Severity) > 0 || len(f.Services) > 0 || f.Search != "" || len(f.Filters) > 0 || args.Order != "" || args.View != "" {
+		return st, "", errors.New("cursor already carries the query (window, filters, order): pass only cursor, optionally with limit, max_body_chars, include_attributes or format; to change the query, start again without cursor")
+	}
+	if _, err := c.project(projectArgs{ProjectID: st.Project}); err != nil {
+		return st, "", fmt.Errorf("this cursor belongs to another project: %v", err)
+	}
+	if args.ProjectID != 0 && args.ProjectID != st.Project {
+		return st, "", fmt.Errorf("this cursor belongs to project %d, not %d", st.Project, args.ProjectID)
+	}
+	if args.Limit != nil {
+		st.Limit = limit
+	}
+	if args.MaxBodyChars != nil {
+		st.MaxBody = maxBody
+	}
+	if args.IncludeAttributes != nil {
+		st.NoAttrs = !*args.IncludeAttributes
+	}
+	if args.Format != "" {
+		st.Format = ""
+		if asJSON {
+			st.Format = "json"
+		}
+	}
+	return st, "", nil
+}
+
+// mergeFilters lays explicit arguments over a view's filters: any
+// argument given replaces the view's value for it.
+func mergeFilters(view, explicit filterArgs) filterArgs {
+	out := view
+	if explicit.DateFrom != "" {
+		out.DateFrom = explicit.DateFrom
+	}
+	if explicit.DateTo != "" {
+		out.DateTo = explicit.DateTo
+	}
+	if len(explicit.Severity) > 0 {
+		out.Severity = explicit.Severity
+	}
+	if len(explicit.Services) > 0 {
+		out.Services = explicit.Services
+	}
+	if explicit.Search != "" {
+		out.Search = explicit.Search
+	}
+	if len(explicit.Filters) > 0 {
+		out.Filters = explicit.Filters
+	}
+	return out
+}
+
+// emptyHints explains an empty result with next steps an agent can take.
+func (e *env) emptyHints(ctx context.Context, auth client.Auth, st cursorState) []string {
+	var hints []string
+	win := timerange.Window{From: st.From, To: st.To}
+	if win.Duration().Hours() < 24 {
+		hints = append(hints, `a wider window (date_from "-24h")`)
+	}
+	if len(st.Services) > 0 {
+		hints = append(hints, e.serviceHints(ctx, auth, st)...)
+	}
+	for _, p := range st.Props {
+		switch {
+		case p.Type == "log_attribute" && isResourceKey(p.Key):
+			hints = append(hints, fmt.Sprintf(`%s is usually a resource attribute: use scope "resource"`, p.Key))
+		case p.Type == "log_resource_attribute" && !isResourceKey(p.Key):
+			hints = append(hints, fmt.Sprintf(`%s may be a log attribute, not a resource one: try scope "log" (list_attributes shows which)`, p.Key))
+		}
+	}
+	if len(st.Props) > 0 {
+		hints = append(hints, "check keys and values with list_attributes / get_attribute_values")
+	}
+	if st.Search != "" {
+		hints = append(hints, "search matches a substring of the body: try a shorter term")
+	}
+	if len(st.Sev) > 0 {
+		hints = append(hints, "drop the severity filter")
+	}
+	return hints
+}
+
+// serviceHints checks the requested service names against the services
+// that logged in the last day, and names the closest match for typos.
+func (e *env) serviceHints(ctx context.Context, auth client.Auth, st cursorState) []string {
+	now := e.now()
+	res, err := e.client.Services(ctx, auth, client.ServicesQuery{Filters: client.Filters{From: now.Add(-24 * time.Hour), To: now}})
+	if err != nil {
+		return []string{"check service names with list_services"}
+	}
+	known := make([]string, 0, len(res.Services))
+	for _, s := range res.Services {
+		known = append(known, s.Name)
+	}
+	var hints []string
+	for _, want := range st.Services {
+		found := false
+		for _, k := range known {
+			if k == want {
+				found = true
+			}
+		}
+		if found {
+			continue
+		}
+		h := fmt.Sprintf("service %q has no logs in the last 24h", e.clean.String(want))
+		if best := closest(want, known); best != "" {
+			h += fmt.Sprintf(` (closest: %q)`, e.clean.String(best))
+		}
+		hints = append(hints, h+"; list_services shows the exact names")
+	}
+	return hints
+}
+
+// closest returns the known name nearest to want by edit distance, if any
+// is reasonably near.
+func closest(want string, known []string) string {
+	best, bestD := "", len(want)/2+2
+	lw := strings.ToLower(want)
+	for _, k := range known {
+		lk := strings.ToLower(k)
+		d := editDistance(lw, lk)
+		if strings.Contains(lk, lw) || strings.Contains(lw, lk) {
+			d = min(d, 1)
+		}
+		if d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,136 @@
+package tools
+
+import (
+	"bytes"
+	"encoding/json"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+)
+
+// prop is one property of an input schema.
+type prop struct {
+	name     string
+	schema   map[string]any
+	required bool
+}
+
+// objectSchema renders properties in the given order (maps would sort
+// them, and the order is part of how a model reads the schema).
+func objectSchema(props []prop) json.RawMessage {
+	var buf bytes.Buffer
+	buf.WriteString(`{"type":"object","properties":{`)
+	var required []string
+	for i, p := range props {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		name, _ := json.Marshal(p.name)
+		body, err := json.Marshal(p.schema)
+		if err != nil {
+			panic(err) // schemas are static; a failure is a programming error caught by tests
+		}
+		buf.Write(name)
+		buf.WriteByte(':')
+		buf.Write(body)
+		if p.required {
+			required = append(required, p.name)
+		}
+	}
+	buf.WriteString(`}`)
+	if len(required) > 0 {
+		r, _ := json.Marshal(required)
+		buf.WriteString(`,"required":`)
+		buf.Write(r)
+	}
+	buf.WriteString(`,"additionalProperties":false}`)
+	return json.RawMessage(buf.Bytes())
+}
+
+func str(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
+
+func strEnum(desc string, values ...string) map[string]any {
+	return map[string]any{"type": "string", "enum": values, "description": desc}
+}
+
+func integer(desc string, min, max int) map[string]any {
+	return map[string]any{"type": "integer", "minimum": min, "maximum": max, "description": desc}
+}
+
+// propFormat selects text (compact, default) or JSON output.
+var propFormat = prop{name: "format", schema: map[string]any{"enum": []string{"text", "json"}}}
+
+func boolean(desc string) map[string]any { return map[string]any{"type": "boolean", "description": desc} }
+
+func strList(desc string) map[string]any {
+	return map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": desc}
+}
+
+// Common argument schemas: same names and meaning in every tool.
+var (
+	propDateFrom = prop{name: "date_from", schema: str(`Start: -1h (default), -15m (m = minutes), -7d, now-2h, RFC 3339 or 2026-11-25.`)}
+	propDateTo   = prop{name: "date_to", schema: str(`End; default now.`)}
+	propSeverity = prop{name: "severity", schema: map[string]any{
+		"type":  "array",
+		"items": map[string]any{"enum": []string{"trace", "debug", "info", "warn", "error", "fatal"}},
+	}}
+	propServices = prop{name: "services", schema: strList("Exact names from list_services.")}
+	propSearch   = prop{name: "search", schema: str("Case-insensitive substring of the body.")}
+	propFilters  = prop{name: "filters", schema: map[string]any{
+		"type": "array",
+		"items": map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				"key":      map[string]any{"type": "string"},
+				"value":    map[string]any{},
+				"operator": map[string]any{"enum": client.Operators},
+				"scope":    map[string]any{"enum": []string{"log", "resource"}},
+			},
+			"required":             []string{"key"},
+			"additionalProperties": false,
+		},
+		"description": `ANDed, e.g. [{"key":"http.route","value":"/api/pay"}]. value: string, number or list (any of). operator: exact if omitted. scope: inferred (k8s.*, host.*, service.* are resource).`,
+	}}
+	propProject = prop{name: "project_id", required: true, schema: map[string]any{
+		"type": "integer", "minimum": 1, "description": "PostHog project id.",
+	}}
+)
+
+// commonFilterProps are the window and filter arguments of the log tools.
+func commonFilterProps() []prop {
+	return []prop{propDateFrom, propDateTo, propSeverity, propServices, propSearch, propFilters}
+}
+
+// withProject appends project_id when the variant needs it.
+func withProject(v variant, props []prop) []prop {
+	if v.needProject {
+		return append(props, propProject)
+	}
+	return props
+}
+
+// annotations builds truthful MCP annotations. Every tool talks to
+// PostHog, a system outside the conversation, so openWorld is always true.
+func annotations(title string, readOnly, destructive, idempotent bool) mcp.ToolAnnotation {
+	return mcp.ToolAnnotation{
+		Title:           title,
+		ReadOnlyHint:    mcp.ToBoolPtr(readOnly),
+		DestructiveHint: mcp.ToBoolPtr(destructive),
+		IdempotentHint:  mcp.ToBoolPtr(idempotent),
+		OpenWorldHint:   mcp.ToBoolPtr(true),
+	}
+}
+
+// newTool assembles a tool definition.
+func newTool(name, desc string, props []prop, ann mcp.ToolAnnotation) mcp.Tool {
+	return mcp.Tool{
+		Name:           name,
+		Description:    desc,
+		RawInputSchema: objectSchema(props),
+		Annotations:    ann,
+	}
+}
+
+// readOnlyTool is the annotation set of every read tool.
+func readOnlyTool(title string) mcp.ToolAnnotation { return annotations(title, true, false, true) }

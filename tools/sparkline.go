@@ -1,0 +1,243 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
+)
+
+func getSparklineTool() *tool {
+	return &tool{
+		name:  NameGetSparkline,
+		scope: ScopeRead,
+		define: func(v variant) mcp.Tool {
+			props := append(commonFilterProps(),
+				prop{name: "breakdown", schema: map[string]any{"enum": []string{"severity", "service"}}},
+				propFormat,
+			)
+			return newTool(NameGetSparkline,
+				"Log volume over time per severity or service: totals, sparkline, and spikes with their exact window as a ready query_logs call. "+
+					"Finds when a problem started.",
+				withProject(v, props), readOnlyTool("Log volume over time"))
+		},
+		handle: handleGetSparkline,
+	}
+}
+
+type sparklineArgs struct {
+	projectArgs
+	filterArgs
+	Breakdown string `json:"breakdown"`
+	Format    string `json:"format"`
+}
+
+// severityOrder puts the levels an investigation cares about first.
+var severityOrder = []string{"fatal", "error", "warn", "info", "debug", "trace"}
+
+func handleGetSparkline(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
+	var args sparklineArgs
+	if err := c.decode(&args); err != nil {
+		return invalidArgs(err)
+	}
+	breakdown := args.Breakdown
+	switch breakdown {
+	case "":
+		breakdown = "severity"
+	case "severity", "service":
+	default:
+		return invalidArgs(fmt.Errorf(`breakdown must be "severity" or "service" (got %q)`, breakdown))
+	}
+	asJSON, err := formatFlag(args.Format)
+	if err != nil {
+		return invalidArgs(err)
+	}
+	auth, err := c.auth(args.projectArgs)
+	if err != nil {
+		return invalidArgs(err)
+	}
+	f, win, err := args.toClient(e.now())
+	if err != nil {
+		return invalidArgs(err)
+	}
+	pts, err := e.client.Sparkline(ctx, auth, client.SparklineQuery{Filters: f, BreakdownBy: breakdown})
+	if err != nil {
+		return upstreamError("get the log volume", err)
+	}
+	points := make([]point, 0, len(pts))
+	for _, p := range pts {
+		t, err := time.Parse(time.RFC3339Nano, p.Time)
+		if err != nil {
+			continue
+		}
+		points = append(points, point{t: t, series: e.clean.String(p.Series), count: p.Count})
+	}
+	axis, width, all := bucketsOf(points)
+	sortSeries(all, breakdown)
+	chart := volumeChart{win: win, axis: axis, width: width, series: all, breakdown: breakdown, base: args.filterArgs}
+	if asJSON {
+		return jsonResult(chart.json())
+	}
+	return textResult(chart.text())
+}
+
+func sortSeries(all []*series, breakdown string) {
+	slices.SortStableFunc(all, func(a, b *series) int {
+		if breakdown == "severity" {
+			ia, ib := slices.Index(severityOrder, a.name), slices.Index(severityOrder, b.name)
+			if ia < 0 {
+				ia = len(severityOrder)
+			}
+			if ib < 0 {
+				ib = len(severityOrder)
+			}
+			if ia != ib {
+				return ia - ib
+			}
+		}
+		switch {
+		case a.total > b.total:
+			return -1
+		case a.total < b.total:
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+}
+
+// volumeChart is an analysed get_sparkline answer.
+type volumeChart struct {
+	win       timerange.Window
+	axis      []time.Time
+	width     time.Duration
+	series    []*series
+	breakdown string
+	base      filterArgs // the caller's filters, carried into the suggested queries
+}
+
+func (v volumeChart) withDate() bool { return v.win.Duration() > 20*time.Hour }
+
+func (v volumeChart) text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "log volume by %s · %s (UTC)", v.breakdown, v.win)
+	if len(v.axis) > 0 {
+		fmt.Fprintf(&b, " · %d %s buckets", len(v.axis), widthLabel(v.width))
+	}
+	b.WriteByte('\n')
+	if len(v.series) == 0 {
+		b.WriteString("No logs in this window. Try a wider window (date_from \"-24h\") or fewer filters; list_services shows who is logging.\n")
+		return b.String()
+	}
+	rows := make([][]string, 0, len(v.series))
+	for _, s := range v.series {
+		peakI := 0
+		for i, c := range s.counts {
+			if c > s.counts[peakI] {
+				peakI = i
+			}
+		}
+		note := "steady"
+		if len(findSpikes(s.counts)) > 0 {
+			note = fmt.Sprintf("peak %s at %s", thousands(s.counts[peakI]), shortTime(v.axis[peakI], v.withDate()))
+		}
+		rows = append(rows, []string{s.name, thousands(s.total), sparkline(s.counts), note})
+	}
+	b.WriteString(table([]string{v.breakdown, "logs", "trend", "note"}, []bool{false, true, false, false}, rows))
+	spikes := 0
+	for _, s := range v.series {
+		for _, sp := range findSpikes(s.counts) {
+			spikes++
+			from, to := v.spikeWindow(sp)
+			fmt.Fprintf(&b, "spike: %s %s → %s, %s logs vs a baseline of %s per %s bucket (×%.0f)\n",
+				s.name, shortTime(from, v.withDate()), shortTime(to, v.withDate()), thousands(sp.total), formatRate(sp.baseline), widthLabel(v.width), sp.ratio())
+			q, _ := json.Marshal(v.spikeQuery(s.name, from, to))
+			fmt.Fprintf(&b, "  → query_logs %s\n", q)
+		}
+	}
+	if spikes == 0 {
+		b.WriteString("no spikes: every series stays within 3× its median bucket.\n")
+	}
+	return b.String()
+}
+
+func formatRate(f float64) string {
+	if f == float64(int64(f)) {
+		return thousands(int64(f))
+	}
+	return fmt.Sprintf("%.1f", f)
+}
+
+// spikeWindow is the exact time range of a spike's buckets.
+func (v volumeChart) spikeWindow(sp spike) (time.Time, time.Time) {
+	return v.axis[sp.first], v.axis[sp.last].Add(v.width)
+}
+
+// spikeQuery is the query_logs call that shows a spike's lines.
+func (v volumeChart) spikeQuery(name string, from, to time.Time) map[string]any {
+	q := map[string]any{"date_from": isoTime(from), "date_to": isoTime(to)}
+	if v.breakdown == "severity" {
+		q["severity"] = []string{name}
+		if len(v.base.Services) > 0 {
+			q["services"] = v.base.Services
+		}
+	} else {
+		q["services"] = []string{name}
+		if len(v.base.Severity) > 0 {
+			q["severity"] = v.base.Severity
+		}
+	}
+	if v.base.Search != "" {
+		q["search"] = v.base.Search
+	}
+	if len(v.base.Filters) > 0 {
+		q["filters"] = v.base.Filters
+	}
+	return q
+}
+
+type chartJSON struct {
+	Window    windowJSON    `json:"window"`
+	Breakdown string        `json:"breakdown"`
+	BucketSec int64         `json:"bucket_seconds"`
+	Buckets   []string      `json:"buckets"`
+	Series    []seriesJSON  `json:"series"`
+}
+
+type seriesJSON struct {
+	Name   string      `json:"name"`
+	Total  int64       `json:"total"`
+	Counts []int64     `json:"counts"`
+	Spikes []spikeJSON `json:"spikes,omitempty"`
+}
+
+type spikeJSON struct {
+	From     string         `json:"from"`
+	To       string         `json:"to"`
+	Logs     int64          `json:"logs"`
+	Baseline float64        `json:"baseline_per_bucket"`
+	Ratio    float64        `json:"ratio"`
+	Query    map[string]any `json:"query_logs"`
+}
+
+func (v volumeChart) json() chartJSON {
+	j := chartJSON{Window: windowJSON{isoTime(v.win.From), isoTime(v.win.To)}, Breakdown: v.breakdown, BucketSec: int64(v.width / time.Second)}
+	for _, t := range v.axis {
+		j.Buckets = append(j.Buckets, isoTime(t))
+	}
+	for _, s := range v.series {
+		sj := seriesJSON{Name: s.name, Total: s.total, Counts: s.counts}
+		for _, sp := range findSpikes(s.counts) {
+			from, to := v.spikeWindow(sp)
+			sj.Spikes = append(sj.Spikes, spikeJSON{From: isoTime(from), To: isoTime(to), Logs: sp.total, Baseline: sp.baseline, Ratio: sp.ratio(), Query: v.spikeQuery(s.name, from, to)})
+		}
+		j.Series = append(j.Series, sj)
+	}
+	return j
+}

@@ -1,0 +1,486 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
+)
+
+const (
+	defaultViewsLimit = 20
+	maxViewsLimit     = 100
+)
+
+func manageViewsTool() *tool {
+	return &tool{
+		name:  NameManageViews,
+		scope: ScopeRead,
+		define: func(v variant) mcp.Tool {
+			actions := []string{"list", "get"}
+			desc := "Saved log views shared by the project. list; get: a view's filters in query_logs' vocabulary (run one with query_logs view=short_id)."
+			ann := readOnlyTool("Saved log views")
+			if v.write {
+				actions = append(actions, "create", "update", "delete")
+				desc += " create: name + filters; update: short_id + only fields to change (get's output can be passed back); delete: permanent."
+				ann = annotations("Saved log views", false, true, false)
+			}
+			props := []prop{
+				{name: "action", required: true, schema: map[string]any{"enum": actions}},
+				{name: "short_id", schema: str("8-character view id.")},
+			}
+			if v.write {
+				props = append(props,
+					prop{name: "name", schema: str("create/update.")},
+					prop{name: "pinned", schema: boolean("Pinned for the team.")},
+				)
+				props = append(props, commonFilterProps()...)
+			}
+			props = append(props,
+				prop{name: "search", schema: str("list: name substring; create/update: body substring.")},
+				prop{name: "limit", schema: integer("list: default 20.", 1, maxViewsLimit)},
+				prop{name: "offset", schema: map[string]any{"type": "integer", "minimum": 0, "description": "list."}},
+			)
+			if !v.write {
+				// search is the only filter field list needs; drop duplicate
+				// description of body search from read-only schemas.
+				props[len(props)-3] = prop{name: "search", schema: str("Name substring.")}
+			}
+			return newTool(NameManageViews, desc, withProject(v, dedupeProps(props)), ann)
+		},
+		handle: handleManageViews,
+	}
+}
+
+// dedupeProps keeps the last definition of each property name, in the
+// position of its first appearance (search is both a list argument and a
+// filter).
+func dedupeProps(props []prop) []prop {
+	last := map[string]prop{}
+	for _, p := range props {
+		last[p.name] = p
+	}
+	seen := map[string]bool{}
+	var out []prop
+	for _, p := range props {
+		if seen[p.name] {
+			continue
+		}
+		seen[p.name] = true
+		out = append(out, last[p.name])
+	}
+	return out
+}
+
+type viewsArgs struct {
+	projectArgs
+	Action   string      `json:"action"`
+	ShortID  string      `json:"short_id"`
+	Name     *string     `json:"name"`
+	Pinned   *bool       `json:"pinned"`
+	DateFrom *string     `json:"date_from"`
+	DateTo   *string     `json:"date_to"`
+	Severity []string    `json:"severity"`
+	Services []string    `json:"services"`
+	Search   *string     `json:"search"`
+	Filters  []filterArg `json:"filters"`
+	Limit    *int        `json:"limit"`
+	Offset   *int        `json:"offset"`
+}
+
+func handleManageViews(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
+	var args viewsArgs
+	if err := c.decode(&args); err != nil {
+		return invalidArgs(err)
+	}
+	switch args.Action {
+	case "list", "get":
+	case "create", "update", "delete":
+		if !c.access.Write {
+			return errorResult(codePermission, fmt.Sprintf("action %q needs the logs:write scope%s; this key may only list and get views", args.Action, readOnlyNote(e.cfg.ReadOnly)))
+		}
+	case "":
+		return invalidArgs(errors.New(`action is required: "list", "get", "create", "update" or "delete"`))
+	default:
+		return invalidArgs(fmt.Errorf(`action %q is not valid: use "list", "get", "create", "update" or "delete"`, args.Action))
+	}
+	auth, err := c.auth(args.projectArgs)
+	if err != nil {
+		return invalidArgs(err)
+	}
+	if args.Action != "list" && args.Action != "create" && !client.ValidShortID(args.ShortID) {
+		return invalidArgs(fmt.Errorf(`short_id must be the 8-character id of a view (letters and digits), e.g. "a1B2c3D4"; manage_views {"action":"list"} shows them`))
+	}
+	switch args.Action {
+	case "list":
+		return e.listViews(ctx, auth, args)
+	case "get":
+		v, err := e.client.GetView(ctx, auth, args.ShortID)
+		if err != nil {
+			return viewError("get the view", args.ShortID, err)
+		}
+		return textResult(e.describeView(v))
+	case "create":
+		return e.createView(ctx, auth, args)
+	case "update":
+		return e.updateView(ctx, auth, args)
+	default:
+		if err := e.client.DeleteView(ctx, auth, args.ShortID); err != nil {
+			return viewError("delete the view", args.ShortID, err)
+		}
+		return textResult(fmt.Sprintf("deleted view %s\n", args.ShortID))
+	}
+}
+
+func viewError(what, shortID string, err error) *mcp.CallToolResult {
+	var ce *client.Error
+	if errors.As(err, &ce) && ce.Kind == client.KindNotFound {
+		return errorResult(codeNotFound, fmt.Sprintf("no view %q in this project; manage_views {\"action\":\"list\"} shows the views", shortID))
+	}
+	return upstreamError(what, err)
+}
+
+func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs) *mcp.CallToolResult {
+	limit, err := limitArg(args.Limit, defaultViewsLimit, maxViewsLimit)
+	if err != nil {
+		return invalidArgs(err)
+	}
+	offset := 0
+	if args.Offset != nil {
+		if *args.Offset < 0 {
+			return invalidArgs(errors.New("offset must be 0 or more"))
+		}
+		offset = *args.Offset
+	}
+	search := ""
+	if args.Search != nil {
+		search = strings.ToLower(*args.Search)
+	}
+	fetch := limit
+	if search != "" {
+		// PostHog's list has no name search: scan a full page instead.
+		fetch = maxViewsLimit
+	}
+	list, err := e.client.ListViews(ctx, auth, fetch, offset)
+	if err != nil {
+		return upstreamError("list views", err)
+	}
+	var views []client.View
+	for _, v := range list.Results {
+		if search == "" || strings.Contains(strings.ToLower(v.Name), search) {
+			views = append(views, v)
+		}
+	}
+	if len(views) > limit {
+		views = views[:limit]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d saved views", list.Count)
+	if search != "" {
+		fmt.Fprintf(&b, ", %d matching %q", len(views), e.clean.String(*args.Search))
+	}
+	if offset > 0 || len(views) < list.Count {
+		fmt.Fprintf(&b, " · showing %d from offset %d", len(views), offset)
+	}
+	b.WriteByte('\n')
+	if len(views) == 0 {
+		b.WriteString("No views. Create one with manage_views {\"action\":\"create\",\"name\":...,\"severity\":[...],...} (needs logs:write).\n")
+		return textResult(b.String())
+	}
+	rows := make([][]string, 0, len(views))
+	for _, v := range views {
+		pinned := "no"
+		if v.Pinned {
+			pinned = "yes"
+		}
+		rows = append(rows, []string{v.ShortID, e.clean.String(v.Name), pinned, e.summarise(v.Filters), e.updatedBy(v)})
+	}
+	b.WriteString(table([]string{"short_id", "name", "pinned", "filters", "updated"}, nil, rows))
+	if offset+len(list.Results) < list.Count && search == "" {
+		fmt.Fprintf(&b, "more: manage_views {\"action\":\"list\",\"offset\":%d}\n", offset+len(list.Results))
+	}
+	b.WriteString("use one: query_logs {\"view\":\"<short_id>\"}; details: manage_views {\"action\":\"get\",\"short_id\":\"<short_id>\"}\n")
+	return textResult(b.String())
+}
+
+func (e *env) updatedBy(v client.View) string {
+	out := v.UpdatedAt
+	if len(out) >= 10 {
+		out = out[:10]
+	}
+	if v.CreatedBy != nil && v.CreatedBy.Email != "" {
+		out += " by " + v.CreatedBy.Email
+	}
+	return e.clean.String(out)
+}
+
+// viewQuery is a view's filters in our vocabulary: the same shape that
+// create/update and query_logs take, so get → update round-trips.
+type viewQuery struct {
+	DateFrom string      `json:"date_from,omitempty"`
+	DateTo   string      `json:"date_to,omitempty"`
+	Severity []string    `json:"severity,omitempty"`
+	Services []string    `json:"services,omitempty"`
+	Search   string      `json:"search,omitempty"`
+	Filters  []filterArg `json:"filters,omitempty"`
+}
+
+// fromPostHog translates a stored filters object to our vocabulary.
+func fromPostHog(f client.ViewFilters) (viewQuery, error) {
+	q := viewQuery{Severity: f.SeverityLevels, Services: f.ServiceNames, Search: f.SearchTerm}
+	if f.DateRange != nil {
+		q.DateFrom = timerange.FromPostHog(f.DateRange.DateFrom)
+		q.DateTo = timerange.FromPostHog(f.DateRange.DateTo)
+	}
+	if len(f.FilterGroup) > 0 {
+		props, err := client.DecodeFilterGroup(f.FilterGroup)
+		if err != nil {
+			return q, err
+		}
+		for _, p := range props {
+			fa := filterArg{Key: p.Key, Value: p.Value, Operator: p.Operator}
+			if fa.Operator == "exact" {
+				fa.Operator = ""
+			}
+			switch p.Type {
+			case "log_resource_attribute":
+				fa.Scope = "resource"
+			case "log_attribute":
+				fa.Scope = "log"
+			}
+			q.Filters = append(q.Filters, fa)
+		}
+	}
+	return q, nil
+}
+
+// toPostHog translates our vocabulary to PostHog's stored filters object.
+func toPostHog(q viewQuery) (client.ViewFilters, error) {
+	var f client.ViewFilters
+	if q.DateFrom != "" || q.DateTo != "" {
+		from, err := timerange.ToPostHog(q.DateFrom)
+		if err != nil {
+			return f, fmt.Errorf("date_from: %v", err)
+		}
+		to, err := timerange.ToPostHog(q.DateTo)
+		if err != nil {
+			return f, fmt.Errorf("date_to: %v", err)
+		}
+		f.DateRange = &client.DateRange{DateFrom: from, DateTo: to}
+	}
+	sev, err := severities(q.Severity)
+	if err != nil {
+		return f, err
+	}
+	f.SeverityLevels = sev
+	f.ServiceNames = q.Services
+	f.SearchTerm = q.Search
+	if len(q.Filters) > 0 {
+		props, err := properties(q.Filters)
+		if err != nil {
+			return f, err
+		}
+		raw, err := client.EncodeFilterGroup(props)
+		if err != nil {
+			return f, err
+		}
+		f.FilterGroup = raw
+	}
+	return f, nil
+}
+
+// summarise prints a view's filters on one line.
+func (e *env) summarise(f client.ViewFilters) string {
+	q, err := fromPostHog(f)
+	if err != nil {
+		return "(filters not readable)"
+	}
+	var parts []string
+	if len(q.Severity) > 0 {
+		parts = append(parts, "severity="+strings.Join(q.Severity, ","))
+	}
+	if len(q.Services) > 0 {
+		parts = append(parts, "services="+strings.Join(q.Services, ","))
+	}
+	if q.Search != "" {
+		parts = append(parts, "search="+quoteIfNeeded(q.Search))
+	}
+	for _, fa := range q.Filters {
+		op := "="
+		if fa.Operator != "" {
+			op = " " + fa.Operator + " "
+		}
+		val := ""
+		if fa.Value != nil {
+			val = fmt.Sprint(fa.Value)
+		}
+		parts = append(parts, fa.Key+op+val)
+	}
+	if q.DateFrom != "" {
+		parts = append(parts, q.DateFrom)
+	}
+	if len(parts) == 0 {
+		return "(none)"
+	}
+	return e.clean.String(strings.Join(parts, " "))
+}
+
+// describeView prints a view and its filters as arguments that create,
+// update and query_logs accept unchanged.
+func (e *env) describeView(v *client.View) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "view %s %q · pinned %v · %s\n", v.ShortID, e.clean.String(v.Name), v.Pinned, e.updatedBy(*v))
+	q, err := fromPostHog(v.Filters)
+	if err != nil {
+		b.WriteString("its filters could not be read (" + e.clean.String(err.Error()) + ")\n")
+		return b.String()
+	}
+	args, _ := json.Marshal(q)
+	fmt.Fprintf(&b, "filters: %s\n", e.clean.String(string(args)))
+	fmt.Fprintf(&b, "run it: query_logs {\"view\":%q}; change it: manage_views {\"action\":\"update\",\"short_id\":%q, ...fields to change}\n", v.ShortID, v.ShortID)
+	return b.String()
+}
+
+// viewFilters loads a view for query_logs' view argument.
+func (e *env) viewFilters(ctx context.Context, c *call, project int64, shortID string) (filterArgs, string, error) {
+	if !client.ValidShortID(shortID) {
+		return filterArgs{}, "", errors.New(`view must be the 8-character short_id of a saved view (manage_views {"action":"list"} shows them)`)
+	}
+	v, err := e.client.GetView(ctx, client.Auth{Key: c.caller.Key, ProjectID: project}, shortID)
+	if err != nil {
+		return filterArgs{}, "", errResult{viewError("load the view", shortID, err)}
+	}
+	q, err := fromPostHog(v.Filters)
+	if err != nil {
+		return filterArgs{}, "", fmt.Errorf("view %s has filters this server cannot read: %v", shortID, err)
+	}
+	return filterArgs{
+		windowArgs: windowArgs{DateFrom: q.DateFrom, DateTo: q.DateTo},
+		Severity:   q.Severity, Services: q.Services, Search: q.Search, Filters: q.Filters,
+	}, fmt.Sprintf("%s %q", v.ShortID, e.clean.String(v.Name)), nil
+}
+
+// query collects the filter fields given in a create or update call.
+func (a viewsArgs) query() viewQuery {
+	q := viewQuery{Severity: a.Severity, Services: a.Services, Filters: a.Filters}
+	if a.DateFrom != nil {
+		q.DateFrom = *a.DateFrom
+	}
+	if a.DateTo != nil {
+		q.DateTo = *a.DateTo
+	}
+	if a.Search != nil {
+		q.Search = *a.Search
+	}
+	return q
+}
+
+func (a viewsArgs) hasFilterFields() bool {
+	return a.DateFrom != nil || a.DateTo != nil || a.Severity != nil || a.Services != nil || a.Search != nil || a.Filters != nil
+}
+
+// validateTimes checks the window fields parse in our grammar.
+func (e *env) validateTimes(q viewQuery) error {
+	for name, v := range map[string]string{"date_from": q.DateFrom, "date_to": q.DateTo} {
+		if v == "" {
+			continue
+		}
+		if _, err := timerange.Parse(v, e.now()); err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+	}
+	return nil
+}
+
+func (e *env) createView(ctx context.Context, auth client.Auth, args viewsArgs) *mcp.CallToolResult {
+	if args.ShortID != "" {
+		return invalidArgs(errors.New("create takes no short_id (PostHog assigns one); to change a view use action update"))
+	}
+	if args.Name == nil || strings.TrimSpace(*args.Name) == "" {
+		return invalidArgs(errors.New(`name is required to create a view, e.g. {"action":"create","name":"checkout errors","severity":["error"],"services":["checkout"]}`))
+	}
+	if len(*args.Name) > 400 {
+		return invalidArgs(errors.New("name is limited to 400 characters"))
+	}
+	q := args.query()
+	if err := e.validateTimes(q); err != nil {
+		return invalidArgs(err)
+	}
+	f, err := toPostHog(q)
+	if err != nil {
+		return invalidArgs(err)
+	}
+	in := client.ViewInput{Name: *args.Name, Filters: f}
+	if args.Pinned != nil {
+		in.Pinned = *args.Pinned
+	}
+	v, err := e.client.CreateView(ctx, auth, in)
+	if err != nil {
+		return upstreamError("create the view", err)
+	}
+	return textResult("created " + e.describeView(v))
+}
+
+// updateView patches only what was given. Filters are one object in
+// PostHog, so changing one filter field is a read-modify-write of it.
+func (e *env) updateView(ctx context.Context, auth client.Auth, args viewsArgs) *mcp.CallToolResult {
+	var patch client.ViewPatch
+	if args.Name != nil {
+		if strings.TrimSpace(*args.Name) == "" || len(*args.Name) > 400 {
+			return invalidArgs(errors.New("name must be 1 to 400 characters"))
+		}
+		patch.Name = args.Name
+	}
+	patch.Pinned = args.Pinned
+	if args.hasFilterFields() {
+		cur, err := e.client.GetView(ctx, auth, args.ShortID)
+		if err != nil {
+			return viewError("read the view before updating it", args.ShortID, err)
+		}
+		q, err := fromPostHog(cur.Filters)
+		if err != nil {
+			return invalidArgs(fmt.Errorf("the view's current filters cannot be read (%v); set every filter field to replace them", err))
+		}
+		given := args.query()
+		if args.DateFrom != nil {
+			q.DateFrom = given.DateFrom
+		}
+		if args.DateTo != nil {
+			q.DateTo = given.DateTo
+		}
+		if args.Severity != nil {
+			q.Severity = given.Severity
+		}
+		if args.Services != nil {
+			q.Services = given.Services
+		}
+		if args.Search != nil {
+			q.Search = given.Search
+		}
+		if args.Filters != nil {
+			q.Filters = given.Filters
+		}
+		if err := e.validateTimes(q); err != nil {
+			return invalidArgs(err)
+		}
+		f, err := toPostHog(q)
+		if err != nil {
+			return invalidArgs(err)
+		}
+		patch.Filters = &f
+	}
+	if patch.Name == nil && patch.Pinned == nil && patch.Filters == nil {
+		return invalidArgs(errors.New("update needs at least one field to change: name, pinned, date_from, date_to, severity, services, search or filters"))
+	}
+	v, err := e.client.UpdateView(ctx, auth, args.ShortID, patch)
+	if err != nil {
+		return viewError("update the view", args.ShortID, err)
+	}
+	return textResult("updated " + e.describeView(v))
+}
