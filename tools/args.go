@@ -65,7 +65,11 @@ func describeDecodeError(err error) error {
 		if typeErr.Field == "" {
 			return errors.New("arguments must be a JSON object")
 		}
-		return fmt.Errorf("argument %s: expected %s, got %s", typeErr.Field, jsonTypeName(typeErr.Type.String()), typeErr.Value)
+		field := typeErr.Field
+		for _, embedded := range []string{"projectArgs.", "windowArgs.", "filterArgs."} {
+			field = strings.ReplaceAll(field, embedded, "")
+		}
+		return fmt.Errorf("argument %s: expected %s, got %s", field, jsonTypeName(typeErr.Type.String()), typeErr.Value)
 	case errors.As(err, &syntaxErr):
 		return fmt.Errorf("arguments are not valid JSON (offset %d)", syntaxErr.Offset)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -199,7 +203,7 @@ func (f filterArg) toProperty(i int) (client.PropertyFilter, error) {
 		value = nil
 	default:
 		switch v := value.(type) {
-		case string, float64, bool:
+		case string, float64, bool, []string:
 		case []any:
 			strs := make([]string, 0, len(v))
 			for _, x := range v {

@@ -33,6 +33,10 @@ type logsOutput struct {
 	shown     int
 	shared    []attrKV
 	varying   []attrKey
+	// perService holds resource attributes constant within one service on
+	// this page (namespace, version, ...), printed once per service.
+	perService map[string][]attrKV
+	elided     bool // some attribute was left out because the body shows its value
 	lines     []string
 	more      bool
 	next      string
@@ -68,6 +72,9 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 		if r.Service != out.rows[0].Service {
 			sharedService = false
 		}
+	}
+	if !st.NoAttrs && st.Format != "json" {
+		out.perService = servicePinned(out.rows, out.varying)
 	}
 	if st.Format == "json" && len(out.rows) > 1 {
 		// Same data as the text: shared attributes once, at the top.
@@ -249,18 +256,79 @@ func (r *cleanRow) attr(k attrKey) (string, bool) {
 }
 
 func (o *logsOutput) sharedLine() string {
-	if len(o.shared) == 0 {
-		return ""
-	}
 	var b strings.Builder
-	b.WriteString("same on every row:")
-	for _, kv := range o.shared {
+	if len(o.shared) > 0 {
+		b.WriteString("same on every row:")
+		writeKVs(&b, o.shared)
+	}
+	names := make([]string, 0, len(o.perService))
+	for name := range o.perService {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString("same for ")
+		b.WriteString(name)
+		b.WriteByte(':')
+		writeKVs(&b, o.perService[name])
+	}
+	return b.String()
+}
+
+func writeKVs(b *strings.Builder, kvs []attrKV) {
+	for _, kv := range kvs {
 		b.WriteByte(' ')
 		b.WriteString(kv.name)
 		b.WriteByte('=')
 		b.WriteString(quoteIfNeeded(kv.value))
 	}
-	return b.String()
+}
+
+func hasKey(kvs []attrKV, k attrKey) bool {
+	for _, kv := range kvs {
+		if kv.attrKey == k {
+			return true
+		}
+	}
+	return false
+}
+
+// servicePinned finds, for each service with several rows on the page,
+// the varying resource attributes that are constant within it.
+func servicePinned(rows []cleanRow, varying []attrKey) map[string][]attrKV {
+	byService := map[string][]int{}
+	for i, r := range rows {
+		byService[r.Service] = append(byService[r.Service], i)
+	}
+	if len(byService) < 2 {
+		return nil
+	}
+	out := map[string][]attrKV{}
+	for name, idx := range byService {
+		if len(idx) < 2 {
+			continue
+		}
+		for _, k := range varying {
+			if !k.resource {
+				continue
+			}
+			first, ok := rows[idx[0]].attr(k)
+			same := ok
+			for _, i := range idx[1:] {
+				if v, ok := rows[i].attr(k); !ok || v != first {
+					same = false
+					break
+				}
+			}
+			if same {
+				out[name] = append(out[name], attrKV{k, first})
+			}
+		}
+	}
+	return out
 }
 
 // textRow prints one row: time, level, service, body, then what varies.
@@ -285,8 +353,18 @@ func (o *logsOutput) textRow(r *cleanRow, sharedService bool) string {
 		b.WriteString(" chars cut; max_body_chars=0 shows all]")
 	}
 	sep := "  "
+	pinned := o.perService[r.Service]
 	for _, k := range o.varying {
 		if v, ok := r.attr(k); ok {
+			if k.resource && hasKey(pinned, k) {
+				continue
+			}
+			// Every fact once: a value the body already shows (a user
+			// agent, an IP, a user id) is not repeated beside it.
+			if len(v) >= 3 && containsToken(r.Body, v) {
+				o.elided = true
+				continue
+			}
 			b.WriteString(sep)
 			sep = " "
 			b.WriteString(k.name)
@@ -380,6 +458,9 @@ func (o *logsOutput) text() string {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
+	if o.elided {
+		b.WriteString("(attributes whose value the body already shows are not repeated)\n")
+	}
 	if o.budgetCut {
 		b.WriteString("showing ")
 		b.WriteString(strconv.Itoa(o.shown))
@@ -444,4 +525,25 @@ func (o *logsOutput) json() logsJSON {
 		j.Rows = append(j.Rows, json.RawMessage(l))
 	}
 	return j
+}
+
+// containsToken reports whether v occurs in body as a whole token: not
+// glued to letters or digits on either side, so user u_53 is not taken
+// for u_530 and status 500 not for 1500ms.
+func containsToken(body, v string) bool {
+	for from := 0; ; {
+		i := strings.Index(body[from:], v)
+		if i < 0 {
+			return false
+		}
+		start, end := from+i, from+i+len(v)
+		if (start == 0 || !isAlnum(body[start-1])) && (end == len(body) || !isAlnum(body[end])) {
+			return true
+		}
+		from = start + 1
+	}
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
 }

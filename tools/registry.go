@@ -260,6 +260,11 @@ func (ts *Toolset) Call(ctx context.Context, name string, rawArgs any) (res *mcp
 	}
 	a := ts.AccessFor(c)
 	if t == nil {
+		for _, known := range allTools() {
+			if known.name == name {
+				return errorResult(codePermission, fmt.Sprintf("tool %s is disabled on this server (--tools or --read-only)", name))
+			}
+		}
 		return errorResult(codeNotFound, fmt.Sprintf("unknown tool %q", name))
 	}
 	if _, ok := ts.visible(t, a); !ok {

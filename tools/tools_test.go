@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestGetSparklineFindsTheDeploySpike(t *testing.T) {
 	if m[1] < "11:50Z" || m[1] > "12:05Z" || m[2] < "12:10Z" || m[2] > "12:25Z" {
 		t.Errorf("spike window %s → %s, want about 12:00Z → 12:15Z", m[1], m[2])
 	}
-	q := regexp.MustCompile(`→ query_logs (\{.*\})`).FindStringSubmatch(out)
+	q := regexp.MustCompile(`spike: error .*\n  → query_logs (\{.*\})`).FindStringSubmatch(out)
 	if q == nil {
 		t.Fatal("no query_logs suggestion")
 	}
@@ -300,7 +301,8 @@ func TestThroughMCPClient(t *testing.T) {
 			for _, tool := range list.Tools {
 				names = append(names, tool.Name)
 			}
-			if strings.Join(names, ",") != "query_logs,list_services,get_sparkline,list_attributes,get_attribute_values,manage_views" {
+			slices.Sort(names)
+			if strings.Join(names, ",") != "get_attribute_values,get_sparkline,list_attributes,list_services,manage_views,query_logs" {
 				t.Errorf("read-only catalogue: %v", names)
 			}
 			res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: NameQueryLogs, Arguments: map[string]any{"limit": 3}}})
