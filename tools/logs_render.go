@@ -28,22 +28,22 @@ type cleanRow struct {
 
 // logsOutput is a rendered query_logs page, printable as text or JSON.
 type logsOutput struct {
-	st        cursorState
-	rows      []cleanRow
-	shown     int
-	shared    []attrKV
-	varying   []attrKey
+	st      cursorState
+	rows    []cleanRow
+	shown   int
+	shared  []attrKV
+	varying []attrKey
 	// perService holds resource attributes constant within one service on
 	// this page (namespace, version, ...), printed once per service.
 	perService map[string][]attrKV
 	elided     bool // some attribute was left out because the body shows its value
-	lines     []string
-	more      bool
-	next      string
-	budgetCut bool
-	budget    int
-	hints     []string
-	view      string
+	lines      []string
+	more       bool
+	next       string
+	budgetCut  bool
+	budget     int
+	hints      []string
+	view       string
 }
 
 type attrKey struct {

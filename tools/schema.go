@@ -61,7 +61,9 @@ func integer(desc string, min, max int) map[string]any {
 // propFormat selects text (compact, default) or JSON output.
 var propFormat = prop{name: "format", schema: map[string]any{"enum": []string{"text", "json"}}}
 
-func boolean(desc string) map[string]any { return map[string]any{"type": "boolean", "description": desc} }
+func boolean(desc string) map[string]any {
+	return map[string]any{"type": "boolean", "description": desc}
+}
 
 func strList(desc string) map[string]any {
 	return map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": desc}

@@ -203,11 +203,11 @@ func (v volumeChart) spikeQuery(name string, from, to time.Time) map[string]any 
 }
 
 type chartJSON struct {
-	Window    windowJSON    `json:"window"`
-	Breakdown string        `json:"breakdown"`
-	BucketSec int64         `json:"bucket_seconds"`
-	Buckets   []string      `json:"buckets"`
-	Series    []seriesJSON  `json:"series"`
+	Window    windowJSON   `json:"window"`
+	Breakdown string       `json:"breakdown"`
+	BucketSec int64        `json:"bucket_seconds"`
+	Buckets   []string     `json:"buckets"`
+	Series    []seriesJSON `json:"series"`
 }
 
 type seriesJSON struct {

@@ -2,8 +2,8 @@ package tools
 
 import (
 	"slices"
-	"strconv"
 	"sort"
+	"strconv"
 	"time"
 )
 

@@ -209,7 +209,7 @@ func TestViewsReadModifyWriteParity(t *testing.T) {
 
 func TestReadOnlyAccess(t *testing.T) {
 	for name, h := range map[string]*harness{
-		"read-only key":          newHarness(t, sandbox.KeyReadOnly, nil),
+		"read-only key":           newHarness(t, sandbox.KeyReadOnly, nil),
 		"full key in --read-only": newHarness(t, sandbox.KeyFull, func(c *Config) { c.ReadOnly = true }),
 	} {
 		c, _ := CallerFrom(h.ctx)
