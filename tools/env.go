@@ -19,4 +19,6 @@ func newEnv(cfg Config) *env {
 	return &env{cfg: cfg, client: cfg.Client, clean: sanitize.Sanitizer{Redact: cfg.Redact}}
 }
 
-func (e *env) now() time.Time { return e.cfg.Now().UTC() }
+// now is the current time to the second: windows echo back readable
+// timestamps, and a sub-second shift of "now" changes no answer.
+func (e *env) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Second) }

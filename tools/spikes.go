@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -31,9 +32,9 @@ func (s spike) ratio() float64 {
 // called a spike.
 const minSpikeCount = 10
 
-// findSpikes returns the runs of buckets whose count is at least three
-// times the series' median bucket and clearly above it in absolute terms;
-// the median is robust to the spike itself. At most three, biggest first.
+// findSpikes returns the runs of buckets whose count is far above the
+// series' median bucket; the median is robust to the spike itself. At
+// most three, biggest first.
 func findSpikes(counts []int64) []spike {
 	if len(counts) < 4 {
 		return nil
@@ -44,7 +45,9 @@ func findSpikes(counts []int64) []spike {
 	if len(sorted)%2 == 0 {
 		base = float64(sorted[len(sorted)/2-1]+sorted[len(sorted)/2]) / 2
 	}
-	threshold := max(3*base, base+minSpikeCount)
+	// Three times the median, and well outside the noise a count of that
+	// size has anyway (about its square root), so small series stay quiet.
+	threshold := max(3*base, base+4*math.Sqrt(base)+minSpikeCount)
 	var out []spike
 	for i := 0; i < len(counts); i++ {
 		if float64(counts[i]) < threshold {

@@ -320,7 +320,7 @@ func (e *env) summarise(f client.ViewFilters) string {
 		if fa.Value != nil {
 			val = fmt.Sprint(fa.Value)
 		}
-		parts = append(parts, fa.Key+op+val)
+		parts = append(parts, strings.TrimSpace(fa.Key+op+val))
 	}
 	if q.DateFrom != "" {
 		parts = append(parts, q.DateFrom)
