@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/mcpserver"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/sandbox"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/tools"
+)
+
+// startupIntrospectionTimeout bounds how long startup waits for PostHog to
+// describe the key before going on with the full catalogue.
+const startupIntrospectionTimeout = 10 * time.Second
+
+// app is the wired server: client, tools, MCP server, and the in-process
+// sandbox when --sandbox asked for one.
+type app struct {
+	cfg     *config
+	log     *slog.Logger
+	toolset *tools.Toolset
+	server  *mcpserver.Server
+	sandbox *sandbox.Server
+}
+
+// newApp builds everything from cfg. It does no network I/O except
+// starting the sandbox when asked: cold start must stay fast.
+func newApp(cfg *config, log *slog.Logger, stderr io.Writer) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	if cfg.sandbox {
+		if err := a.startSandbox(stderr); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.key == "" && (cfg.command == "call" || cfg.transport == "stdio") {
+		return nil, usagef("no PostHog API key: set %s to a personal API key with the logs:read scope "+
+			"(PostHog → Settings → Personal API keys), or try the server on generated data with --sandbox", envKey)
+	}
+	metrics := mcpserver.NewMetrics()
+	cl, err := client.New(client.Options{
+		Host:      cfg.host,
+		UserAgent: "posthog-logs-mcp/" + versionString(),
+		Logger:    log.With("component", "client"),
+		Transport: metrics.Transport(nil),
+	})
+	if err != nil {
+		a.close()
+		return nil, usagef("%s: %v", envHost, err)
+	}
+	ts, err := tools.New(tools.Config{
+		Client:         cl,
+		PinnedProject:  cfg.project,
+		ReadOnly:       cfg.readOnly,
+		Enabled:        cfg.tools,
+		Redact:         !cfg.noRedact,
+		MaxOutputChars: cfg.maxOutputChars,
+	})
+	if err != nil {
+		a.close()
+		return nil, usageError{err.Error()}
+	}
+	srv, err := mcpserver.New(mcpserver.Options{
+		Toolset:       ts,
+		Client:        cl,
+		Version:       versionString(),
+		PinnedProject: cfg.project,
+		ServerKey:     cfg.key,
+		Metrics:       metrics,
+		Logger:        log,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.toolset, a.server = ts, srv
+	return a, nil
+}
+
+// startSandbox starts the fake PostHog in this process and points the
+// configuration at it, saying loudly that the data is generated.
+func (a *app) startSandbox(stderr io.Writer) error {
+	if a.cfg.key != "" {
+		a.log.Warn("--sandbox ignores " + envKey + ": the sandbox uses its own demo key")
+	}
+	sb, err := sandbox.Start(sandbox.Config{Logger: a.log.With("component", "sandbox")})
+	if err != nil {
+		return fmt.Errorf("start the sandbox: %w", err)
+	}
+	a.sandbox = sb
+	a.cfg.host, a.cfg.key, a.cfg.project = sb.URL, sandbox.KeyFull, sandbox.ProjectID
+	fmt.Fprintf(stderr, "\n"+
+		"*********************************************************************\n"+
+		"*  SANDBOX MODE: generated demo data, NOT your PostHog.\n"+
+		"*  Fake PostHog Logs API at %s (project %d, full-access demo key)\n"+
+		"*********************************************************************\n\n",
+		sb.URL, sandbox.ProjectID)
+	return nil
+}
+
+func (a *app) close() {
+	if a.sandbox != nil {
+		_ = a.sandbox.Close()
+	}
+}
+
+// startupCaller introspects the configured key and applies the project
+// rules once; stdio and `call` serve this caller for their whole life.
+func (a *app) startupCaller(ctx context.Context) (tools.Caller, error) {
+	ctx, cancel := context.WithTimeout(ctx, startupIntrospectionTimeout)
+	defer cancel()
+	caller, err := a.server.Caller(ctx, a.cfg.key, 0)
+	var authErr *mcpserver.AuthError
+	switch {
+	case errors.As(err, &authErr):
+		return caller, fmt.Errorf("%s: %s", envKey, authErr.Msg)
+	case err != nil:
+		return caller, err
+	}
+	a.log.Debug("caller ready", "key_id", mcpserver.KeyID(caller.Key), "project", caller.Project, "introspected", caller.Info != nil)
+	return caller, nil
+}
+
+func (a *app) serveStdio(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	caller, err := a.startupCaller(ctx)
+	if err != nil {
+		return err
+	}
+	return a.server.ServeStdio(ctx, caller, stdin, stdout)
+}
+
+func (a *app) serveHTTP(ctx context.Context) error {
+	if err := mcpserver.CheckListenAddress(a.cfg.listen, a.cfg.key != ""); err != nil {
+		return err
+	}
+	if a.cfg.key != "" {
+		// The server's own key serves loopback requests without a key of
+		// their own: check it now rather than on the first request.
+		if _, err := a.startupCaller(ctx); err != nil {
+			return err
+		}
+	} else {
+		a.log.Info("no " + envKey + ": every caller must send its own key (Authorization: Bearer phx_...)")
+	}
+	return a.server.RunHTTP(ctx, mcpserver.HTTPConfig{Listen: a.cfg.listen, AllowedHosts: a.cfg.allowedHosts})
+}

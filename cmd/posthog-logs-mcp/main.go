@@ -1,0 +1,90 @@
+// Command posthog-logs-mcp is an MCP server that lets AI agents
+// investigate the logs stored in PostHog. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1 // runtime failure, or an isError tool result for `call`
+	exitUsage = 2 // bad flags or configuration
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole command, minus the process plumbing, so tests can drive it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "posthog-logs-mcp:", err)
+		return exitUsage
+	}
+	if cfg.version {
+		fmt.Fprintln(stdout, "posthog-logs-mcp", versionString())
+		return exitOK
+	}
+	log := newLogger(stderr, cfg.logLevel)
+
+	if cfg.command == "sandbox" {
+		return runSandbox(ctx, cfg, stdout, log)
+	}
+
+	a, err := newApp(cfg, log, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "posthog-logs-mcp:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			return exitUsage
+		}
+		return exitError
+	}
+	defer a.close()
+
+	switch {
+	case cfg.command == "call":
+		return a.runCall(ctx, stdout, stderr)
+	case cfg.transport == "http":
+		err = a.serveHTTP(ctx)
+	default:
+		err = a.serveStdio(ctx, stdin, stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "posthog-logs-mcp:", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// versionString prefers the linker-set version, then the module version
+// recorded by `go install`.
+func versionString() string {
+	if version != "dev" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return version
+}

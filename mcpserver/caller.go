@@ -1,0 +1,235 @@
+package mcpserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/tools"
+)
+
+// AuthError means a caller has no usable key: none was given, or PostHog
+// rejected it (401). The HTTP transport answers 401.
+type AuthError struct {
+	// Rejected is true when PostHog answered 401 to the key's introspection.
+	Rejected bool
+	Msg      string
+}
+
+func (e *AuthError) Error() string { return e.Msg }
+
+// ProjectError means the project a caller asked for (or the server pins)
+// is not one this key may use. The HTTP transport answers 403; stdio and
+// `call` refuse to start.
+type ProjectError struct {
+	Project int64
+	Msg     string
+}
+
+func (e *ProjectError) Error() string { return e.Msg }
+
+// Cache lifetimes of introspection results. A rejected key is remembered
+// briefly so a client retrying with a bad key does not hammer PostHog; a
+// failed introspection (network, 5xx) is retried soon, but not on every
+// request of an outage.
+const (
+	defaultIntrospectionTTL = 5 * time.Minute
+	rejectedKeyTTL          = time.Minute
+	failedIntrospectionTTL  = 15 * time.Second
+	introspectionTimeout    = 10 * time.Second
+	maxCachedKeys           = 4096
+)
+
+// callerResolver turns a key and an optional requested project into a
+// tools.Caller, introspecting each key once per TTL.
+type callerResolver struct {
+	client *client.Client
+	pinned int64
+	ttl    time.Duration
+	log    *slog.Logger
+	now    func() time.Time
+	// maxKeys bounds the cache (maxCachedKeys; tests lower it).
+	maxKeys int
+
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]*introspection
+}
+
+// introspection is one cached (or in-flight) introspection of a key.
+// Fields other than done are written once, before done is closed.
+type introspection struct {
+	done    chan struct{}
+	info    *client.KeyInfo // nil: introspection failed, show everything
+	err     *AuthError      // non-nil: the key was rejected
+	expires time.Time
+}
+
+func (e *introspection) ready() bool {
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func newCallerResolver(c *client.Client, pinned int64, ttl time.Duration, log *slog.Logger) *callerResolver {
+	if ttl <= 0 {
+		ttl = defaultIntrospectionTTL
+	}
+	return &callerResolver{
+		client: c, pinned: pinned, ttl: ttl, log: log, now: time.Now, maxKeys: maxCachedKeys,
+		entries: map[[sha256.Size]byte]*introspection{},
+	}
+}
+
+// KeyID is a short, non-reversible identifier of a key for logs: the first
+// 12 hex digits of its SHA-256. The key itself is never logged.
+func KeyID(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:6])
+}
+
+// resolve returns the caller for key, asking for project requested (0: none
+// asked). Errors are *AuthError or *ProjectError.
+func (r *callerResolver) resolve(ctx context.Context, key string, requested int64) (tools.Caller, error) {
+	if key == "" {
+		return tools.Caller{}, &AuthError{Msg: "no PostHog API key: send Authorization: Bearer phx_... (a personal API key with the logs:read scope)"}
+	}
+	info, err := r.introspect(ctx, key)
+	if err != nil {
+		return tools.Caller{}, err
+	}
+	project, err := chooseProject(info, r.pinned, requested)
+	if err != nil {
+		return tools.Caller{}, err
+	}
+	return tools.Caller{Key: key, Project: project, Info: info}, nil
+}
+
+// introspect returns the key's scopes and projects, from the cache when
+// fresh. Concurrent calls for one key share a single upstream request, which
+// runs detached from any one caller's context so that a caller giving up
+// does not fail the others.
+func (r *callerResolver) introspect(ctx context.Context, key string) (*client.KeyInfo, error) {
+	hash := sha256.Sum256([]byte(key))
+	r.mu.Lock()
+	e := r.entries[hash]
+	if e != nil && e.ready() && r.now().After(e.expires) {
+		e = nil
+	}
+	if e == nil {
+		e = &introspection{done: make(chan struct{})}
+		r.entries[hash] = e
+		r.evictLocked()
+		go r.fill(e, key)
+	}
+	r.mu.Unlock()
+
+	select {
+	case <-e.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if e.err != nil {
+		return nil, e.err
+	}
+	return e.info, nil
+}
+
+func (r *callerResolver) fill(e *introspection, key string) {
+	ctx, cancel := context.WithTimeout(WithToolName(context.Background(), "introspect"), introspectionTimeout)
+	defer cancel()
+	info, err := r.client.Introspect(ctx, key)
+	ttl := r.ttl
+	var ce *client.Error
+	switch {
+	case err == nil:
+		e.info = info
+	case errors.As(err, &ce) && ce.Kind == client.KindAuth:
+		e.err = &AuthError{Rejected: true, Msg: "PostHog rejected this API key (401): check that it is a valid personal API key for this PostHog host (a US key does not work on EU)"}
+		ttl = rejectedKeyTTL
+		r.log.Info("PostHog rejected a key", "key_id", KeyID(key))
+	default:
+		// Degrade rather than refuse: with no introspection every tool is
+		// shown and PostHog's own 403 is the guard.
+		r.log.Warn("key introspection failed; exposing the full tool catalogue for this key", "key_id", KeyID(key), "err", err)
+		ttl = failedIntrospectionTTL
+	}
+	e.expires = r.now().Add(ttl)
+	close(e.done)
+}
+
+// evictLocked bounds the cache: callers sending many distinct (possibly
+// random) keys must not grow it without limit.
+func (r *callerResolver) evictLocked() {
+	if len(r.entries) <= r.maxKeys {
+		return
+	}
+	now := r.now()
+	for h, e := range r.entries {
+		if e.ready() && now.After(e.expires) {
+			delete(r.entries, h)
+		}
+	}
+	for h, e := range r.entries {
+		if len(r.entries) <= r.maxKeys {
+			break
+		}
+		if e.ready() {
+			delete(r.entries, h)
+		}
+	}
+}
+
+// chooseProject applies the project rules: a project requested by the
+// caller must agree with the server's pinned one; a requested or pinned
+// project must be among the key's scoped projects; otherwise a key scoped
+// to exactly one project implies it; otherwise 0 (project_id required).
+// PostHog's @current is never used.
+func chooseProject(info *client.KeyInfo, pinned, requested int64) (int64, error) {
+	if pinned != 0 && requested != 0 && requested != pinned {
+		return 0, &ProjectError{Project: requested, Msg: fmt.Sprintf(
+			"this server is pinned to project %d (POSTHOG_PROJECT_ID); it cannot serve project %d", pinned, requested)}
+	}
+	project := requested
+	source := "X-PostHog-Project-Id"
+	if project == 0 {
+		project, source = pinned, "POSTHOG_PROJECT_ID"
+	}
+	if project != 0 {
+		if info != nil && !info.AllTeams() && !slices.Contains(info.Teams, project) {
+			return 0, &ProjectError{Project: project, Msg: fmt.Sprintf(
+				"project %d (from %s) is not among the projects this API key%s is scoped to (%s); use one of those projects or a key scoped to project %d",
+				project, source, keyLabel(info), joinIDs(info.Teams), project)}
+		}
+		return project, nil
+	}
+	if info != nil && len(info.Teams) == 1 {
+		return info.Teams[0], nil
+	}
+	return 0, nil
+}
+
+func keyLabel(info *client.KeyInfo) string {
+	if info.Label == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (%q)", info.Label)
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprint(id)
+	}
+	return strings.Join(parts, ", ")
+}

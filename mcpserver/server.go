@@ -1,0 +1,131 @@
+// Package mcpserver exposes the posthog-logs-mcp tools over MCP: over stdio
+// for one local caller, and over Streamable HTTP for many callers that each
+// bring their own PostHog key.
+package mcpserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/tools"
+)
+
+// Name is the server name announced to MCP clients.
+const Name = "posthog-logs-mcp"
+
+// instructions teach a model the intended workflow in a few lines; clients
+// show them once per connection, so they must stay short.
+const instructions = `Investigate production logs stored in PostHog.
+Workflow: list_services (which services log, error rates) → get_sparkline (when volume or errors spiked; it prints exact windows) → query_logs on that window (follow next_cursor for more rows; pass only cursor) → explain_log on one uuid for an AI explanation.
+Use list_attributes and get_attribute_values to build precise filters; save useful filters for the team with manage_views.
+Times are UTC. Relative times: -15m, -2h, -7d (m = minutes). Narrow the window and add services/severity filters before raising limits.`
+
+// Options configures a Server.
+type Options struct {
+	// Toolset is the tool registry (required).
+	Toolset *tools.Toolset
+	// Client introspects keys (required); use the one the Toolset uses.
+	Client *client.Client
+	// Version is announced to clients; default "dev".
+	Version string
+	// PinnedProject is the project fixed by configuration (0: none). It must
+	// match the Toolset's tools.Config.PinnedProject.
+	PinnedProject int64
+	// ServerKey is the server's own PostHog key (POSTHOG_PERSONAL_API_KEY),
+	// optional in HTTP mode. Over HTTP it is used only for requests without
+	// an Authorization header arriving on a loopback listener.
+	ServerKey string
+	// Metrics receives tool and upstream measurements; nil creates new ones.
+	// Pass the same Metrics whose Transport the Client uses.
+	Metrics *Metrics
+	// Logger receives diagnostics (stderr in the command); nil discards.
+	Logger *slog.Logger
+	// IntrospectionTTL is how long a key's introspection is cached; default 5m.
+	IntrospectionTTL time.Duration
+}
+
+// Server is the MCP server: the mcp-go server with the tools registered,
+// the per-caller catalogue filter, metrics and key introspection.
+type Server struct {
+	opts    Options
+	mcp     *server.MCPServer
+	callers *callerResolver
+	metrics *Metrics
+	log     *slog.Logger
+}
+
+// New builds the server. It does no I/O.
+func New(opts Options) (*Server, error) {
+	if opts.Toolset == nil {
+		return nil, errors.New("mcpserver: Options.Toolset is required")
+	}
+	if opts.Client == nil {
+		return nil, errors.New("mcpserver: Options.Client is required")
+	}
+	if opts.PinnedProject < 0 {
+		return nil, fmt.Errorf("mcpserver: invalid pinned project %d", opts.PinnedProject)
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{
+		opts:    opts,
+		metrics: opts.Metrics,
+		log:     opts.Logger,
+		callers: newCallerResolver(opts.Client, opts.PinnedProject, opts.IntrospectionTTL, opts.Logger),
+	}
+	s.mcp = server.NewMCPServer(Name, opts.Version,
+		server.WithInstructions(instructions),
+		server.WithToolCapabilities(false),
+		server.WithToolFilter(opts.Toolset.Filter),
+		// Outermost first: metrics see the result the recovery produces.
+		server.WithToolHandlerMiddleware(s.metrics.toolMiddleware),
+		server.WithToolHandlerMiddleware(recoverToolPanics),
+	)
+	opts.Toolset.Register(s.mcp)
+	return s, nil
+}
+
+// MCPServer returns the underlying mcp-go server (for in-process clients).
+func (s *Server) MCPServer() *server.MCPServer { return s.mcp }
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Caller resolves the caller for key and the requested project (0: the
+// pinned one, else the key's single scoped project, else none) applying
+// the project rules. Errors are *AuthError (missing or rejected key) or
+// *ProjectError; a failed introspection is not an error (Info is nil).
+// stdio and the `call` command use it once at startup.
+func (s *Server) Caller(ctx context.Context, key string, project int64) (tools.Caller, error) {
+	return s.callers.resolve(ctx, key, project)
+}
+
+// recoverToolPanics turns a panicking tool handler into an isError result:
+// an agent gets an actionable message instead of a JSON-RPC internal error.
+// The tools recover on their own; this is the net under them.
+func recoverToolPanics(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				res = mcp.NewToolResultError(fmt.Sprintf("INTERNAL: %s failed unexpectedly; this is a bug in posthog-logs-mcp, please report it", req.Params.Name))
+				err = nil
+			}
+		}()
+		return next(ctx, req)
+	}
+}
