@@ -316,3 +316,25 @@ func TestThroughMCPClient(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryStoredViewRuns runs query_logs with each of the sandbox's
+// saved views: their filters (numbers, is_set, relative PostHog dates)
+// must translate to our vocabulary and back.
+func TestEveryStoredViewRuns(t *testing.T) {
+	h := newHarness(t, sandbox.KeyFull, nil)
+	list := h.ok(NameManageViews, map[string]any{"action": "list"})
+	ids := regexp.MustCompile(`(?m)^([A-Za-z0-9]{8})  `).FindAllStringSubmatch(list, -1)
+	if len(ids) < 3 {
+		t.Fatalf("expected the sandbox's views:\n%s", list)
+	}
+	for _, id := range ids {
+		out := h.ok(NameQueryLogs, map[string]any{"view": id[1], "limit": 5})
+		if !strings.Contains(out, "view "+id[1]) {
+			t.Errorf("view %s: %s", id[1], out)
+		}
+		get := h.ok(NameManageViews, map[string]any{"action": "get", "short_id": id[1]})
+		if !strings.Contains(get, "filters: {") {
+			t.Errorf("get %s: %s", id[1], get)
+		}
+	}
+}

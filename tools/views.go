@@ -245,6 +245,14 @@ func fromPostHog(f client.ViewFilters) (viewQuery, error) {
 		}
 		for _, p := range props {
 			fa := filterArg{Key: p.Key, Value: p.Value, Operator: p.Operator}
+			if n, ok := p.Value.(json.Number); ok {
+				// Numbers stay numbers, so gt/lt compare numerically.
+				f, err := n.Float64()
+				if err != nil {
+					return q, fmt.Errorf("filter %s: bad number %s", p.Key, n)
+				}
+				fa.Value = f
+			}
 			if fa.Operator == "exact" {
 				fa.Operator = ""
 			}

@@ -1,0 +1,397 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// replayPolicy says whether a request may be sent again after an ambiguous failure
+// (a 5xx, a reset connection, a timeout), where the server may or may not have acted.
+type replayPolicy int
+
+const (
+	// replaySafe: GETs and the read-only POSTs (query, services, sparkline, count).
+	replaySafe replayPolicy = iota
+	// replayNever: requests with effects or cost (create, explain, PATCH, DELETE). They are
+	// retried only when the server provably did nothing: a 429, or a failed dial.
+	replayNever
+)
+
+// maxErrorBodyBytes bounds how much of an error response is read: details are short, and
+// a proxy's HTML page is summarised, not shown.
+const maxErrorBodyBytes = 64 << 10
+
+// request describes one API call before it is sent.
+type request struct {
+	method  string
+	path    string // for project calls the part after /api/projects/{id}/ (e.g. "logs/query/"); else the absolute path
+	project int64  // 0: path is absolute
+	query   url.Values
+	body    any // marshalled as JSON; nil sends no body
+	replay  replayPolicy
+	heavy   bool // a query: its 500/504 and timeouts advise narrowing the range
+	explain bool // uses the explain attempt timeout and budget
+	// decode reads a 2xx body; nil ignores it. It must not retain body.
+	decode func(body []byte) error
+}
+
+// do runs r with retries inside the call budget, returning nil or an *Error.
+func (c *Client) do(ctx context.Context, key string, r *request) error {
+	if e := c.validateRequest(key, r); e != nil {
+		return e
+	}
+	budget, attemptTimeout := c.callTimeout, c.attemptTimeout
+	if r.explain {
+		budget, attemptTimeout = c.explainBudget, c.explainTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+
+	var body []byte
+	if r.body != nil {
+		var err error
+		if body, err = json.Marshal(r.body); err != nil {
+			return &Error{Kind: KindValidation, Method: r.method, Path: c.pathFor(r),
+				Detail: "the request could not be encoded as JSON: " + err.Error()}
+		}
+	}
+
+	switchedToEnvironments := false
+	retries := 0
+	for attempt := 1; ; attempt++ {
+		path := c.pathFor(r)
+		e := c.attempt(ctx, key, r, path, body, attemptTimeout)
+		if e == nil {
+			return nil
+		}
+		e.Method, e.Path, e.Attempts = r.method, path, attempt
+		e.scrubKey(key)
+
+		if r.project > 0 && isEndpointNotFound(e) {
+			if !switchedToEnvironments && !c.useEnvironments.Load() {
+				// The host predates /api/projects/ for logs: a 404 from routing means nothing ran.
+				c.useEnvironments.Store(true)
+				switchedToEnvironments = true
+				c.log.LogAttrs(ctx, slog.LevelDebug, "posthog: endpoint not found under /api/projects/, trying /api/environments/",
+					slog.String("path", path))
+				continue
+			}
+			if switchedToEnvironments {
+				c.useEnvironments.Store(false) // neither prefix knows it: don't pin the alias
+			}
+		}
+
+		wait, retry := c.retryPlan(r, e, retries)
+		if !retry {
+			return e
+		}
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= wait {
+			// Waiting would outlive the budget: fail now rather than sleep into a timeout.
+			if e.Kind == KindThrottled {
+				e.RetryAfter = wait
+			}
+			return e
+		}
+		c.log.LogAttrs(ctx, slog.LevelDebug, "posthog: retrying",
+			slog.String("method", r.method), slog.String("path", path),
+			slog.String("kind", string(e.Kind)), slog.Int("status", e.Status),
+			slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		if err := c.sleep(ctx, wait); err != nil {
+			return c.gaveUp(ctx, e)
+		}
+		retries++
+	}
+}
+
+// retryPlan decides whether e (after `retries` retries) is retried, and after how long.
+func (c *Client) retryPlan(r *request, e *Error, retries int) (time.Duration, bool) {
+	if retries >= c.maxRetries {
+		return 0, false
+	}
+	switch {
+	case e.Status == http.StatusTooManyRequests:
+		// Refused without acting: safe to resend even a create.
+		if e.serverWait > 0 {
+			return e.serverWait, true
+		}
+		return c.backoff(retries), true
+	case e.Status == http.StatusBadGateway || e.Status == http.StatusServiceUnavailable || e.Status == http.StatusGatewayTimeout:
+		if r.replay != replaySafe {
+			return 0, false
+		}
+		if e.serverWait > 0 {
+			return e.serverWait, true
+		}
+		return c.backoff(retries), true
+	case e.Status == 0 && e.notSent:
+		return c.backoff(retries), true
+	case e.Status == 0 && e.transient:
+		return c.backoff(retries), r.replay == replaySafe
+	}
+	return 0, false
+}
+
+// backoff is jittered exponential backoff: between half and all of min·2^retries, capped.
+func (c *Client) backoff(retries int) time.Duration {
+	d := c.retryWaitMin
+	for i := 0; i < retries && d < c.retryWaitMax; i++ {
+		d *= 2
+	}
+	d = min(d, c.retryWaitMax)
+	half := int64(d / 2)
+	if half <= 0 {
+		return d
+	}
+	return time.Duration(half + c.jitter(half+1))
+}
+
+// attempt sends one HTTP request and decodes its answer.
+func (c *Client) attempt(ctx context.Context, key string, r *request, path string, body []byte, timeout time.Duration) *Error {
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+
+	req := c.http.R().
+		SetContext(actx).
+		SetDoNotParseResponse(true).
+		SetHeader("Authorization", "Bearer "+key).
+		SetHeader("Accept", "application/json")
+	if body != nil {
+		req.SetHeader("Content-Type", "application/json").SetBody(body)
+	}
+	target := c.base + path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	resp, err := req.Execute(r.method, target)
+	if err != nil {
+		e := c.transportError(ctx, actx, err, r.heavy, timeout)
+		e.scrubKey(key)
+		c.logAttempt(ctx, r, path, 0, start, e)
+		return e
+	}
+	raw := resp.RawResponse
+	defer raw.Body.Close()
+
+	var e *Error
+	if raw.StatusCode >= 200 && raw.StatusCode < 300 {
+		e = c.readSuccess(ctx, actx, r, raw, timeout)
+	} else {
+		e = c.readFailure(r, raw)
+	}
+	if e != nil {
+		e.scrubKey(key) // before logging: a server may echo what it received
+	}
+	c.logAttempt(ctx, r, path, raw.StatusCode, start, e)
+	return e
+}
+
+func (c *Client) readSuccess(ctx, actx context.Context, r *request, raw *http.Response, timeout time.Duration) *Error {
+	if r.decode == nil {
+		return nil
+	}
+	buf, e := c.readLimited(raw)
+	if e != nil {
+		if e.Kind == "" { // a read error mid-body
+			return c.transportError(ctx, actx, e.cause, r.heavy, timeout)
+		}
+		return e
+	}
+	defer putBuffer(buf)
+	if buf.Len() == 0 {
+		return &Error{Kind: KindUpstream, Status: raw.StatusCode, Detail: "the response body was empty"}
+	}
+	if err := r.decode(buf.Bytes()); err != nil {
+		return &Error{Kind: KindUpstream, Status: raw.StatusCode, Detail: describeDecodeError(err)}
+	}
+	return nil
+}
+
+func (c *Client) readFailure(r *request, raw *http.Response) *Error {
+	data, _ := io.ReadAll(io.LimitReader(raw.Body, maxErrorBodyBytes))
+	e := ParseErrorBody(raw.StatusCode, raw.Header.Get("Content-Type"), data)
+	status := raw.StatusCode
+	switch {
+	case status >= 300 && status < 400:
+		e.Detail = fmt.Sprintf("unexpected redirect (%d); check the host URL", status)
+	case status == http.StatusTooManyRequests:
+		e.serverWait = parseRetryAfter(raw.Header.Get("Retry-After"))
+		if e.serverWait == 0 {
+			e.serverWait = waitFromDetail(e.Detail)
+		}
+		e.RetryAfter = e.serverWait
+	case status == http.StatusServiceUnavailable:
+		e.serverWait = parseRetryAfter(raw.Header.Get("Retry-After"))
+	}
+	if r.heavy && (status == http.StatusInternalServerError || status == http.StatusGatewayTimeout) {
+		e.Detail = withHeavyQueryAdvice(e.Detail)
+	}
+	return e
+}
+
+// readLimited reads a body into a pooled buffer, refusing more than MaxResponseBytes while
+// reading (never downloading the rest). A read error comes back as an Error with no Kind.
+func (c *Client) readLimited(raw *http.Response) (*bodyBuffer, *Error) {
+	if raw.ContentLength > c.maxResponseBytes {
+		return nil, c.tooLarge(raw.StatusCode)
+	}
+	buf := getBuffer()
+	if raw.ContentLength > 0 {
+		buf.Grow(int(raw.ContentLength))
+	}
+	_, err := buf.ReadFrom(io.LimitReader(raw.Body, c.maxResponseBytes+1))
+	switch {
+	case err != nil:
+		putBuffer(buf)
+		return nil, &Error{cause: err}
+	case int64(buf.Len()) > c.maxResponseBytes:
+		putBuffer(buf)
+		return nil, c.tooLarge(raw.StatusCode)
+	}
+	return buf, nil
+}
+
+func (c *Client) tooLarge(status int) *Error {
+	return &Error{Kind: KindTooLarge, Status: status, Detail: fmt.Sprintf(
+		"the response exceeded the %d-byte limit; narrow the time range, lower the limit or exclude attributes",
+		c.maxResponseBytes)}
+}
+
+// transportError classifies a failure without a (complete) response.
+func (c *Client) transportError(ctx, actx context.Context, err error, heavy bool, timeout time.Duration) *Error {
+	if ctx.Err() != nil {
+		e := c.gaveUp(ctx, nil)
+		if heavy && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			e.Detail = withHeavyQueryAdvice(e.Detail)
+		}
+		return e
+	}
+	if actx.Err() != nil {
+		detail := fmt.Sprintf("no complete response within %s", timeout)
+		if heavy {
+			detail = withHeavyQueryAdvice(detail)
+		}
+		return &Error{Kind: KindTimeout, Detail: detail, transient: true}
+	}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	notSent := errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial")
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		err = urlErr.Err
+	}
+	return &Error{Kind: KindUpstream, Detail: cleanDetail("connection failed: " + err.Error()),
+		transient: true, notSent: notSent}
+}
+
+// gaveUp reports the call budget (or the caller's ctx) ending; last is the failure being retried, if any.
+func (c *Client) gaveUp(ctx context.Context, last *Error) *Error {
+	detail := "the call did not complete within its time budget"
+	if errors.Is(ctx.Err(), context.Canceled) {
+		detail = "the call was canceled"
+	}
+	e := &Error{Kind: KindTimeout, Detail: detail}
+	if last != nil {
+		e.Method, e.Path, e.Attempts = last.Method, last.Path, last.Attempts
+		e.Detail = cleanDetail(detail + " while waiting to retry after: " + last.Detail)
+	}
+	return e
+}
+
+func (c *Client) logAttempt(ctx context.Context, r *request, path string, status int, start time.Time, e *Error) {
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.method), slog.String("path", path), slog.Int("status", status),
+		slog.Duration("elapsed", time.Since(start)),
+	}
+	if e != nil {
+		attrs = append(attrs, slog.String("kind", string(e.Kind)), slog.String("detail", redactSecrets(e.Detail)))
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "posthog request", attrs...)
+}
+
+// validateRequest refuses what must never be sent: a malformed key, a bad project id.
+func (c *Client) validateRequest(key string, r *request) *Error {
+	fail := func(detail string) *Error {
+		return &Error{Kind: KindValidation, Method: r.method, Path: r.path, Detail: detail}
+	}
+	if key == "" {
+		return fail("no API key was given")
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] <= ' ' || key[i] > '~' {
+			return fail("the API key contains characters that cannot be sent in a header")
+		}
+	}
+	if r.project < 0 || (r.project == 0 && !strings.HasPrefix(r.path, "/")) {
+		return fail("a positive numeric project id is required")
+	}
+	return nil
+}
+
+func (c *Client) pathFor(r *request) string {
+	if r.project == 0 {
+		return r.path
+	}
+	prefix := "/api/projects/"
+	if c.useEnvironments.Load() {
+		prefix = "/api/environments/"
+	}
+	return prefix + strconv.FormatInt(r.project, 10) + "/" + r.path
+}
+
+func isEndpointNotFound(e *Error) bool {
+	return e.Status == http.StatusNotFound && strings.TrimSpace(e.Detail) == "Endpoint not found."
+}
+
+func withHeavyQueryAdvice(detail string) string {
+	detail = strings.TrimRight(strings.TrimSpace(detail), ".")
+	if detail != "" {
+		detail += ". "
+	}
+	return detail + "The query may be too heavy for the server: narrow the time range or add filters (service, severity, search) rather than retrying as is."
+}
+
+func describeDecodeError(err error) string {
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("the response is not valid JSON (offset %d)", syntax.Offset)
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "(top level)"
+		}
+		return fmt.Sprintf("unexpected response shape: %s is a JSON %s", field, typeErr.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the response JSON was truncated"
+	}
+	return cleanDetail("unexpected response: " + err.Error())
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

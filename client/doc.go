@@ -1,0 +1,45 @@
+// Package client is a typed HTTP client for the PostHog Logs REST API, speaking the wire
+// contract in shared/spec/posthog-logs-api.md (which follows PostHog's server code where
+// its public docs are wrong or silent).
+//
+// One Client serves one host ("us", "eu" or a self-hosted base URL) and many callers: the
+// API key and project travel with each call in an Auth. Requests go to
+// /api/projects/{id}/logs/...; a host that answers 404 "Endpoint not found." there is
+// retried once under the deprecated /api/environments/{id}/ alias, which is then remembered.
+//
+// # Errors
+//
+// Every failure is an *Error with a Kind (auth, scope, not_found, validation, throttled,
+// upstream, timeout, too_large), the HTTP status and PostHog's own detail. Every error body
+// shape the API produces is understood (see ParseErrorBody); HTML pages from proxies are
+// summarised, never echoed, and the key never appears in an error or a log record.
+//
+// # Retries
+//
+// Each call has a total budget (Options.CallTimeout, or the caller's sooner deadline) and a
+// per-attempt timeout. The retry loop is this package's own, around single resty requests:
+//
+//   - 429 is retried for every request (the server refused without acting), after the
+//     Retry-After header, else the seconds in PostHog's throttling detail, else jittered
+//     exponential backoff; a wait longer than the remaining budget fails at once.
+//   - 502/503/504, connection failures and attempt timeouts are retried only for GETs and
+//     the read-only POSTs (query, services, sparkline, count, OAuth introspection).
+//   - CreateView, Explain, UpdateView and DeleteView are never replayed after such an
+//     ambiguous failure: the server may have acted. A failed dial (nothing was sent) is
+//     retried for them too.
+//   - 500, other statuses, malformed JSON and oversized bodies are not retried. A 500 or 504
+//     from a query carries advice to narrow the time range or add filters.
+//
+// # Responses
+//
+// Bodies are read under Options.MaxResponseBytes (failing with KindTooLarge without
+// downloading the rest) into pooled buffers and decoded with encoding/json straight into
+// the exported result types; malformed JSON is a KindUpstream error. No cookie jar is kept
+// and redirects are not followed.
+//
+// # Filters
+//
+// Property filters are validated (type, operator, value shape, regex syntax, severities)
+// before anything is sent and always encoded in the nested filterGroup form, the only one
+// the GET endpoints honour. Times are sent as absolute ISO 8601 UTC timestamps.
+package client
