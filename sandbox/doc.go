@@ -1,0 +1,36 @@
+// Package sandbox is a local, in-memory imitation of PostHog's Logs API.
+//
+// It speaks the wire contract of shared/spec/posthog-logs-api.md over real
+// HTTP: the same paths (under /api/projects/{id}/ and the
+// /api/environments/{id}/ alias), the same validation and the same error
+// bodies (400 parse_error without dateRange, an opaque 500 for an unknown
+// severity, bare-array sparklines, 401/403/404 bodies, "key is required",
+// and so on). Queries are evaluated for real over a generated data set:
+// time windows, severities, services, search, every property-filter
+// operator, cursor paging in both orders, aggregation per service and per
+// time bucket, attribute and value listings. Saved views can be created,
+// changed and deleted; explainLogWithAI answers with a rule-based
+// explanation that says it was made locally, without AI.
+//
+// The data set is deterministic for a given Config.Seed and Config.Now:
+// about 60,000 lines over the 24 hours before Now from services checkout,
+// payments, api-gateway, auth, inventory, notifications, search and
+// recommendations (plus a batch job without service.name). Requests carry
+// trace ids across services. At Now-2h10m checkout deploys v2.14.0; a
+// promotion at Now-2h trips a bug in it and checkout errors spike until
+// the rollback at Now-1h45m. About 1% of bodies are longer than 2,000
+// characters, and some contain fake secrets (JWTs, phx_, sk_live_, AKIA,
+// ghp_ keys, a password in a postgres:// URL), terminal escape sequences,
+// bidi and zero-width characters, or a prompt injection: the things a log
+// tool must mask or strip. Project 1 holds the data and three saved views;
+// project 2 exists and is empty.
+//
+// Tests use it to drive clients end to end: Config.Keys sets which keys
+// exist (see the Key* constants and DemoKeys for the defaults),
+// InjectFault makes upcoming requests fail in chosen ways (429 with or
+// without Retry-After, 502 HTML, 503, a reset connection, garbage,
+// a slow or oversized answer), and Requests shows what was sent.
+//
+// Start and Listen serve a Sandbox on a TCP address and print nothing;
+// the command that starts one announces it.
+package sandbox
