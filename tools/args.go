@@ -289,3 +289,14 @@ func limitArg(v *int, def, max int) (int, error) {
 	}
 	return *v, nil
 }
+
+// scopedFilters resolves the project and the common filters of a call:
+// the first validation every log tool does.
+func (c *call) scopedFilters(p projectArgs, f filterArgs, now time.Time) (client.Auth, client.Filters, timerange.Window, error) {
+	auth, err := c.auth(p)
+	if err != nil {
+		return auth, client.Filters{}, timerange.Window{}, err
+	}
+	filters, win, err := f.toClient(now)
+	return auth, filters, win, err
+}

@@ -59,11 +59,7 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 	if len(args.NameSearch) > 200 {
 		return invalidArgs(fmt.Errorf("name_search is limited to 200 characters"))
 	}
-	auth, err := c.auth(args.projectArgs)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	f, win, err := args.toClient(e.now())
+	auth, f, win, err := c.scopedFilters(args.projectArgs, args.filterArgs, e.now())
 	if err != nil {
 		return invalidArgs(err)
 	}

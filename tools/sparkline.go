@@ -59,11 +59,7 @@ func handleGetSparkline(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 	if err != nil {
 		return invalidArgs(err)
 	}
-	auth, err := c.auth(args.projectArgs)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	f, win, err := args.toClient(e.now())
+	auth, f, win, err := c.scopedFilters(args.projectArgs, args.filterArgs, e.now())
 	if err != nil {
 		return invalidArgs(err)
 	}
