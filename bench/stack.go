@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
@@ -24,6 +25,8 @@ type Stack struct {
 // reads now. pinned is the project fixed by configuration (0: none; callers
 // then pass project_id), sandbox.ProjectID for the measurements.
 func NewStack(rt http.RoundTripper, now time.Time, pinned int64) (*Stack, error) {
+	// The command's collector settings, so CPU per call is the server's.
+	mcpserver.TuneGC(os.Getenv)
 	metrics := mcpserver.NewMetrics()
 	cl, err := client.New(client.Options{
 		// Never dialled: rt answers every request.

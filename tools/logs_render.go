@@ -6,11 +6,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/sanitize"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
 )
+
+// serviceKey is the resource attribute PostHog keeps the service name in.
+const serviceKey = "service.name"
 
 // cleanRow is one log row after sanitising, ready to print.
 type cleanRow struct {
@@ -36,8 +40,9 @@ type logsOutput struct {
 	// perService holds resource attributes constant within one service on
 	// this page (namespace, version, ...), printed once per service.
 	perService map[string][]attrKV
-	elided     bool // some attribute was left out because the body shows its value
-	lines      []string
+	elided     bool   // some attribute was left out because the body shows its value
+	body       []byte // the rows shown, one per line
+	ends       []int  // offset just past each row's newline in body
 	more       bool
 	next       string
 	budgetCut  bool
@@ -76,6 +81,11 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 	if !st.NoAttrs && st.Format != "json" {
 		out.perService = servicePinned(out.rows, out.varying)
 	}
+	if st.Format == "json" {
+		for i := range out.rows {
+			delete(out.rows[i].Resource, serviceKey) // it is the row's "service"
+		}
+	}
 	if st.Format == "json" && len(out.rows) > 1 {
 		// Same data as the text: shared attributes once, at the top.
 		for i := range out.rows {
@@ -89,34 +99,31 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 		}
 	}
 	if sharedService {
-		out.shared = append([]attrKV{{attrKey{"service.name", true}, out.rows[0].Service}}, out.shared...)
+		out.shared = append([]attrKV{{attrKey{serviceKey, true}, out.rows[0].Service}}, out.shared...)
 	}
 
 	// Reserve room for the header, footer and cursor, then add rows
 	// while they fit. A page always shows at least one row, its body cut
 	// further if needed, so a cursor can always make progress.
-	reserve := 400 + len(out.sharedLine()) + 2*len(encodeCursor(st)) + 64
-	used := reserve
+	used := 400 + len(out.sharedLine()) + 2*len(encodeCursor(st)) + 64
+	buf := make([]byte, 0, min(out.budget, 512*len(out.rows)))
 	for i := range out.rows {
-		var line string
-		if st.Format == "json" {
-			b, _ := json.Marshal(out.rows[i])
-			line = string(b)
-		} else {
-			line = out.textRow(&out.rows[i], sharedService)
-		}
-		if used+len(line)+1 > out.budget {
-			if i == 0 {
-				line = out.shrinkToFit(&out.rows[i], sharedService, out.budget-used)
-			} else {
+		start := len(buf)
+		buf = out.appendRow(buf, &out.rows[i], sharedService)
+		if used+len(buf)-start+1 > out.budget {
+			if i > 0 {
+				buf = buf[:start]
 				out.budgetCut = true
 				break
 			}
+			buf = out.shrinkToFit(buf[:start], &out.rows[i], sharedService, out.budget-used)
 		}
-		used += len(line) + 1
-		out.lines = append(out.lines, line)
+		buf = append(buf, '\n')
+		used += len(buf) - start
+		out.ends = append(out.ends, len(buf))
 		out.shown++
 	}
+	out.body = buf
 
 	// The cursor resumes right after the last row shown, whatever cut the
 	// page: our budget, the limit, or PostHog's own page size.
@@ -161,29 +168,38 @@ func (e *env) cleanRow(r client.LogRow, st cursorState) cleanRow {
 		SpanID:    nonZeroID(r.SpanID),
 	}
 	if !st.NoAttrs {
-		cr.Attrs = e.cleanMap(r.Attributes, "")
-		cr.Resource = e.cleanMap(r.ResourceAttributes, "service.name")
+		cr.Attrs = e.cleanMap(r.Attributes)
+		cr.Resource = e.cleanMap(r.ResourceAttributes)
 	}
 	return cr
 }
 
-func (e *env) cleanMap(m map[string]string, skip string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
+// cleanMap sanitises attribute keys and values. Most attributes are
+// clean, so the page's own map is kept (the page belongs to this call)
+// and a copy is made only when something had to change.
+func (e *env) cleanMap(m map[string]string) map[string]string {
+	var out map[string]string
 	for k, v := range m {
-		if k == skip {
-			continue
+		ck, cv := e.clean.String(k), e.clean.String(v)
+		if out == nil && (ck != k || cv != v) {
+			out = make(map[string]string, len(m))
+			for k2, v2 := range m {
+				out[e.clean.String(k2)] = e.clean.String(v2)
+			}
+			return out
 		}
-		out[e.clean.String(k)] = e.clean.String(v)
 	}
-	return out
+	return m
 }
 
 // rowTime prints PostHog's microsecond timestamp as UTC milliseconds,
 // precise enough for explain_log (which accepts ±1 s).
 func rowTime(ts string) string {
+	// PostHog's usual shape, 2026-11-25T14:02:03.123456Z, only needs
+	// cutting; anything else goes through a full parse.
+	if len(ts) == 27 && ts[10] == 'T' && ts[19] == '.' && ts[26] == 'Z' && isDigits(ts[20:26]) {
+		return ts[:23] + "Z"
+	}
 	t, err := time.Parse(time.RFC3339Nano, ts)
 	if err != nil {
 		return sanitize.Text(ts)
@@ -212,6 +228,9 @@ func splitAttributes(rows []cleanRow) (shared []attrKV, varying []attrKey) {
 			}
 		}
 		for k := range r.Resource {
+			if k == serviceKey {
+				continue // printed as the service column
+			}
 			if ak := (attrKey{k, true}); !seen[ak] {
 				seen[ak] = true
 				keys = append(keys, ak)
@@ -331,100 +350,106 @@ func servicePinned(rows []cleanRow, varying []attrKey) map[string][]attrKV {
 	return out
 }
 
-// textRow prints one row: time, level, service, body, then what varies.
-func (o *logsOutput) textRow(r *cleanRow, sharedService bool) string {
-	var b strings.Builder
-	b.Grow(96 + len(r.Body))
-	b.WriteString(r.Timestamp)
-	b.WriteByte(' ')
-	b.WriteString(r.Level)
+// appendRow appends one row: in text, time, level, service, body, then
+// what varies; in JSON, the row object.
+func (o *logsOutput) appendRow(b []byte, r *cleanRow, sharedService bool) []byte {
+	if o.st.Format == "json" {
+		j, _ := json.Marshal(r)
+		return append(b, j...)
+	}
+	b = append(b, r.Timestamp...)
+	b = append(b, ' ')
+	b = append(b, r.Level...)
 	for i := len(r.Level); i < 5; i++ {
-		b.WriteByte(' ')
+		b = append(b, ' ')
 	}
 	if !sharedService {
-		b.WriteByte(' ')
-		b.WriteString(r.Service)
+		b = append(b, ' ')
+		b = append(b, r.Service...)
 	}
-	b.WriteString("  ")
-	writeBody(&b, r.Body)
+	b = append(b, "  "...)
+	b = appendBody(b, r.Body)
 	if r.BodyCut > 0 {
-		b.WriteString(" …[+")
-		b.WriteString(strconv.Itoa(r.BodyCut))
-		b.WriteString(" chars cut; max_body_chars=0 shows all]")
+		b = append(b, " …[+"...)
+		b = strconv.AppendInt(b, int64(r.BodyCut), 10)
+		b = append(b, " chars cut; max_body_chars=0 shows all]"...)
 	}
 	sep := "  "
 	pinned := o.perService[r.Service]
 	for _, k := range o.varying {
-		if v, ok := r.attr(k); ok {
-			if k.resource && hasKey(pinned, k) {
-				continue
-			}
-			// Every fact once: a value the body already shows (a user
-			// agent, an IP, a user id) is not repeated beside it.
-			if len(v) >= 3 && containsToken(r.Body, v) {
-				o.elided = true
-				continue
-			}
-			b.WriteString(sep)
-			sep = " "
-			b.WriteString(k.name)
-			b.WriteByte('=')
-			b.WriteString(quoteIfNeeded(v))
+		v, ok := r.attr(k)
+		if !ok || (k.resource && hasKey(pinned, k)) {
+			continue
 		}
+		// Every fact once: a value the body already shows (a user
+		// agent, an IP, a user id) is not repeated beside it.
+		if len(v) >= 3 && containsToken(r.Body, v) {
+			o.elided = true
+			continue
+		}
+		b = append(b, sep...)
+		sep = " "
+		b = append(b, k.name...)
+		b = append(b, '=')
+		b = append(b, quoteIfNeeded(v)...)
 	}
 	if r.TraceID != "" {
-		b.WriteString(sep)
+		b = append(b, sep...)
 		sep = " "
-		b.WriteString("trace=")
-		b.WriteString(r.TraceID)
+		b = append(b, "trace="...)
+		b = append(b, r.TraceID...)
 	}
 	if r.SpanID != "" {
-		b.WriteString(sep)
+		b = append(b, sep...)
 		sep = " "
-		b.WriteString("span=")
-		b.WriteString(r.SpanID)
+		b = append(b, "span="...)
+		b = append(b, r.SpanID...)
 	}
-	b.WriteString(sep)
-	b.WriteString("uuid=")
-	b.WriteString(r.UUID)
-	return b.String()
+	b = append(b, sep...)
+	b = append(b, "uuid="...)
+	return append(b, r.UUID...)
 }
 
-// writeBody keeps one log per line: newlines in bodies (stack traces)
+// appendBody keeps one log per line: newlines in bodies (stack traces)
 // are shown as ⏎.
-func writeBody(b *strings.Builder, body string) {
+func appendBody(b []byte, body string) []byte {
 	if !strings.ContainsAny(body, "\n\t") {
-		b.WriteString(body)
-		return
+		return append(b, body...)
 	}
 	for _, r := range body {
 		switch r {
 		case '\n':
-			b.WriteString(" ⏎ ")
+			b = append(b, " ⏎ "...)
 		case '\t':
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		default:
-			b.WriteRune(r)
+			b = utf8.AppendRune(b, r)
 		}
 	}
+	return b
 }
 
 // shrinkToFit cuts the body of a lone row that exceeds the budget by
 // itself, so even a giant log line yields a page and a working cursor.
-func (o *logsOutput) shrinkToFit(r *cleanRow, sharedService bool, room int) string {
-	over := len(o.textRow(r, sharedService)) - room
-	keep := max(len(r.Body)-over-80, 200)
-	if keep < len(r.Body) {
-		body, cut := sanitize.Truncate(r.Body, keep)
+func (o *logsOutput) shrinkToFit(b []byte, r *cleanRow, sharedService bool, room int) []byte {
+	start := len(b)
+	for {
+		b = o.appendRow(b[:start], r, sharedService)
+		over := len(b) - start - room
+		runes := utf8.RuneCountInString(r.Body)
+		if over <= 0 || runes <= minShrunkBody {
+			return b
+		}
+		// Cutting n runes removes at least n bytes: one pass usually fits.
+		body, cut := sanitize.Truncate(r.Body, max(runes-over-80, minShrunkBody))
 		r.Body = body
 		r.BodyCut += cut
 	}
-	if o.st.Format == "json" {
-		b, _ := json.Marshal(r)
-		return string(b)
-	}
-	return o.textRow(r, sharedService)
 }
+
+// minShrunkBody is how much of a giant body is kept even when the budget
+// is too small for it: a page must show something.
+const minShrunkBody = 200
 
 func (o *logsOutput) text() string {
 	var b strings.Builder
@@ -454,10 +479,7 @@ func (o *logsOutput) text() string {
 			b.WriteByte('\n')
 		}
 	}
-	for _, l := range o.lines {
-		b.WriteString(l)
-		b.WriteByte('\n')
-	}
+	b.Write(o.body)
 	if o.elided {
 		b.WriteString("(attributes whose value the body already shows are not repeated)\n")
 	}
@@ -513,7 +535,7 @@ func (o *logsOutput) json() logsJSON {
 		Window: windowJSON{isoTime(o.st.From), isoTime(o.st.To)},
 		Order:  o.st.Order, View: o.view, Shown: o.shown, Returned: len(o.rows),
 		HasMore: o.more, NextCursor: o.next, BudgetCut: o.budgetCut, Hints: o.hints,
-		Rows: make([]json.RawMessage, 0, len(o.lines)),
+		Rows: make([]json.RawMessage, 0, len(o.ends)),
 	}
 	if len(o.shared) > 0 && o.shown > 1 {
 		j.Shared = map[string]string{}
@@ -521,8 +543,10 @@ func (o *logsOutput) json() logsJSON {
 			j.Shared[kv.name] = kv.value
 		}
 	}
-	for _, l := range o.lines {
-		j.Rows = append(j.Rows, json.RawMessage(l))
+	start := 0
+	for _, end := range o.ends {
+		j.Rows = append(j.Rows, json.RawMessage(o.body[start:end-1]))
+		start = end
 	}
 	return j
 }
@@ -546,4 +570,13 @@ func containsToken(body, v string) bool {
 
 func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

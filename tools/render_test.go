@@ -23,3 +23,17 @@ func TestContainsToken(t *testing.T) {
 		}
 	}
 }
+
+func TestRowTime(t *testing.T) {
+	for in, want := range map[string]string{
+		"2026-11-25T14:02:03.123456Z":      "2026-11-25T14:02:03.123Z",
+		"2026-11-25T14:02:03Z":             "2026-11-25T14:02:03.000Z",
+		"2026-11-25T15:02:03.123456+01:00": "2026-11-25T14:02:03.123Z",
+		"2026-11-25T14:02:03.1234567Z":     "2026-11-25T14:02:03.123Z",
+		"not a time\x1b[31m":               "not a time",
+	} {
+		if got := rowTime(in); got != want {
+			t.Errorf("rowTime(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

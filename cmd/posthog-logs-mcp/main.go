@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/mcpserver"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
@@ -25,6 +27,7 @@ const (
 )
 
 func main() {
+	mcpserver.TuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
