@@ -18,6 +18,20 @@ func (z Sanitizer) String(s string) string {
 	return s
 }
 
+// Attribute returns an attribute's key and value safe to print. Keys are
+// names chosen by the program that logged, so they only lose control
+// characters; a value is masked whole when its key names a secret
+// (db.password, x-api-key, http.request.header.authorization, ...), since
+// a bare password has no recognisable shape, and otherwise treated as
+// String treats any text.
+func (z Sanitizer) Attribute(key, value string) (string, string) {
+	key = Text(key)
+	if z.Redact && value != "" && (isSecretKey(key) || hasSuffixFold(key, "authorization") || hasSuffixFold(key, "cookie")) {
+		return key, redacted
+	}
+	return key, z.String(value)
+}
+
 // Truncate cuts s to at most max runes (no cut when max <= 0) without splitting a rune, and
 // reports how many runes were cut. Invalid bytes count as one rune each.
 func Truncate(s string, max int) (string, int) {

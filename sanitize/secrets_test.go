@@ -145,3 +145,28 @@ func TestTruncate(t *testing.T) {
 		}
 	}
 }
+
+func TestAttribute(t *testing.T) {
+	z := Sanitizer{Redact: true}
+	tests := []struct{ key, value, wantKey, wantValue string }{
+		{"db.password", "hunter2", "db.password", "[REDACTED]"},
+		{"http.request.header.x-api-key", "abc123", "http.request.header.x-api-key", "[REDACTED]"},
+		{"http.request.header.authorization", "Basic dXNlcjpwYXNz", "http.request.header.authorization", "[REDACTED]"},
+		{"http.request.header.cookie", "session=abc", "http.request.header.cookie", "[REDACTED]"},
+		{"auth.token", "t0k3n", "auth.token", "[REDACTED]"},
+		{"user.id", "u_123", "user.id", "u_123"},
+		{"token_count", "12", "token_count", "12"},
+		{"note", "key AKIAABCDEFGHIJKLMNOP", "note", "key AKIA[REDACTED]"},
+		{"bad\x1b[31mkey", "v\u202e", "badkey", "v"},
+		{"db.password", "", "db.password", ""},
+	}
+	for _, tc := range tests {
+		k, v := z.Attribute(tc.key, tc.value)
+		if k != tc.wantKey || v != tc.wantValue {
+			t.Errorf("Attribute(%q, %q) = %q, %q; want %q, %q", tc.key, tc.value, k, v, tc.wantKey, tc.wantValue)
+		}
+	}
+	if k, v := (Sanitizer{}).Attribute("db.password", "hunter2"); k != "db.password" || v != "hunter2" {
+		t.Errorf("--no-redact must keep the value: %q %q", k, v)
+	}
+}

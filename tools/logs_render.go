@@ -174,17 +174,17 @@ func (e *env) cleanRow(r client.LogRow, st cursorState) cleanRow {
 	return cr
 }
 
-// cleanMap sanitises attribute keys and values. Most attributes are
+// cleanMap sanitises attribute keys and values (a value under a key that
+// names a secret is masked whole). Most attributes are
 // clean, so the page's own map is kept (the page belongs to this call)
 // and a copy is made only when something had to change.
 func (e *env) cleanMap(m map[string]string) map[string]string {
-	var out map[string]string
 	for k, v := range m {
-		ck, cv := e.clean.String(k), e.clean.String(v)
-		if out == nil && (ck != k || cv != v) {
-			out = make(map[string]string, len(m))
+		if ck, cv := e.clean.Attribute(k, v); ck != k || cv != v {
+			out := make(map[string]string, len(m))
 			for k2, v2 := range m {
-				out[e.clean.String(k2)] = e.clean.String(v2)
+				ck2, cv2 := e.clean.Attribute(k2, v2)
+				out[ck2] = cv2
 			}
 			return out
 		}
