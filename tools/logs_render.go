@@ -160,7 +160,7 @@ func (e *env) cleanRow(r client.LogRow, st cursorState) cleanRow {
 	cr := cleanRow{
 		UUID:      e.clean.String(r.UUID),
 		Timestamp: rowTime(r.Timestamp),
-		Level:     strings.ToUpper(e.clean.String(level)),
+		Level:     upperLevel(e.clean.String(level)),
 		Service:   e.clean.String(r.Service()),
 		Body:      body,
 		BodyCut:   cut,
@@ -218,24 +218,24 @@ func nonZeroID(id string) string {
 // splitAttributes separates attributes every row shares (same value)
 // from those that vary, in a stable order: log attributes, then resource.
 func splitAttributes(rows []cleanRow) (shared []attrKV, varying []attrKey) {
-	seen := map[attrKey]bool{}
-	var keys []attrKey
+	// Count each key's rows: only a key present on every row can be
+	// shared, so most keys are settled without looking at values.
+	logCount, resCount := map[string]int{}, map[string]int{}
 	for _, r := range rows {
 		for k := range r.Attrs {
-			if ak := (attrKey{k, false}); !seen[ak] {
-				seen[ak] = true
-				keys = append(keys, ak)
-			}
+			logCount[k]++
 		}
 		for k := range r.Resource {
-			if k == serviceKey {
-				continue // printed as the service column
-			}
-			if ak := (attrKey{k, true}); !seen[ak] {
-				seen[ak] = true
-				keys = append(keys, ak)
-			}
+			resCount[k]++
 		}
+	}
+	delete(resCount, serviceKey) // printed as the service column
+	keys := make([]attrKey, 0, len(logCount)+len(resCount))
+	for k := range logCount {
+		keys = append(keys, attrKey{k, false})
+	}
+	for k := range resCount {
+		keys = append(keys, attrKey{k, true})
 	}
 	slices.SortFunc(keys, func(a, b attrKey) int {
 		if a.resource != b.resource {
@@ -247,14 +247,21 @@ func splitAttributes(rows []cleanRow) (shared []attrKV, varying []attrKey) {
 		return strings.Compare(a.name, b.name)
 	})
 	for _, k := range keys {
-		first, ok := rows[0].attr(k)
-		same := ok && len(rows) > 1
+		count := logCount[k.name]
+		if k.resource {
+			count = resCount[k.name]
+		}
+		if count < len(rows) || len(rows) < 2 {
+			varying = append(varying, k)
+			continue
+		}
+		first, _ := rows[0].attr(k)
+		same := true
 		for _, r := range rows[1:] {
-			if !same {
+			if v, _ := r.attr(k); v != first {
+				same = false
 				break
 			}
-			v, ok := r.attr(k)
-			same = ok && v == first
 		}
 		if same {
 			shared = append(shared, attrKV{k, first})
@@ -579,4 +586,24 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// upperLevel prints a severity in capitals; the six levels PostHog
+// stores need no allocation.
+func upperLevel(l string) string {
+	switch l {
+	case "trace":
+		return "TRACE"
+	case "debug":
+		return "DEBUG"
+	case "info":
+		return "INFO"
+	case "warn":
+		return "WARN"
+	case "error":
+		return "ERROR"
+	case "fatal":
+		return "FATAL"
+	}
+	return strings.ToUpper(l)
 }

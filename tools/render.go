@@ -129,8 +129,11 @@ func quoteIfNeeded(s string) string {
 	if s == "" {
 		return `""`
 	}
-	if strings.ContainsAny(s, " \t\n\"=") {
-		return strconv.Quote(s)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '"', '=':
+			return strconv.Quote(s)
+		}
 	}
 	return s
 }
