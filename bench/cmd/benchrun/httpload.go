@@ -40,8 +40,8 @@ type loadResult struct {
 // in-memory PostHog answering the same 50-row page, and drives it with
 // concurrent mcp-go Streamable HTTP clients, each calling query_logs in a
 // loop.
-func measureHTTP(ctx context.Context, bin string, sb *sandbox.Server, clients int, duration time.Duration) (*section, error) {
-	sec := &section{title: fmt.Sprintf("Streamable HTTP throughput (%d clients, %s, server binary in its own process)", clients, duration)}
+func measureHTTP(ctx context.Context, bin string, sb *sandbox.Server, clients int, duration time.Duration, loadgen string) (*section, error) {
+	sec := &section{title: fmt.Sprintf("Streamable HTTP throughput (%d %s clients, %s, server binary in its own process)", clients, loadgen, duration)}
 	page, err := bench.CaptureFixture(sb.Sandbox, bench.PageArgs(sb.Now().Add(-time.Hour), sb.Now()))
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func measureHTTP(ctx context.Context, bin string, sb *sandbox.Server, clients in
 	// The server's clock is real: ask for the last hour (the page is canned).
 	now := time.Now().UTC().Truncate(time.Second)
 	args := bench.PageArgs(now.Add(-time.Hour), now)
-	res, cpuUsed, genCPU, err := runLoad(ctx, "http://"+addr+"/mcp", clients, duration, args, pid)
+	res, cpuUsed, genCPU, err := runLoad(ctx, "http://"+addr+"/mcp", clients, duration, args, pid, loadgen)
 	if err != nil {
 		return nil, fmt.Errorf("%w; server stderr: %s", err, stderr.String())
 	}
@@ -94,7 +94,11 @@ func measureHTTP(ctx context.Context, bin string, sb *sandbox.Server, clients in
 		sec.note("first error: %v", res.firstErr)
 	}
 	sec.note("backend: an httptest server in the load generator's process answering every logs/query/ with the same %d-row page (%d bytes) from memory; key introspection answered by the sandbox, then cached by the server", bench.PageRows, len(page.Body))
-	sec.note("each client is an mcp-go Streamable HTTP client with its own connection pool, sending Authorization: Bearer <sandbox full key>; the server runs without POSTHOG_PERSONAL_API_KEY (every caller brings its key)")
+	if loadgen == "raw" {
+		sec.note("each client is a lean Go HTTP client (initialize once, then the same tools/call POST on a keep-alive connection, each answer checked for a successful query_logs page without decoding it), sending Authorization: Bearer <sandbox full key>; the server runs without POSTHOG_PERSONAL_API_KEY (every caller brings its key)")
+	} else {
+		sec.note("each client is an mcp-go Streamable HTTP client with its own connection pool, sending Authorization: Bearer <sandbox full key>; the server runs without POSTHOG_PERSONAL_API_KEY (every caller brings its key)")
+	}
 	sec.note("measured window follows a %s warm-up; load generator, backend and server share the machine's cores", httpWarmup)
 	return sec, nil
 }
@@ -102,7 +106,8 @@ func measureHTTP(ctx context.Context, bin string, sb *sandbox.Server, clients in
 // runLoad connects the clients, warms up, then counts the calls completed
 // in the measured window. It also returns the server's CPU time and this
 // process's CPU time over that window.
-func runLoad(ctx context.Context, url string, clients int, duration time.Duration, args map[string]any, pid int) (loadResult, time.Duration, time.Duration, error) {
+func runLoad(ctx context.Context, url string, clients int, duration time.Duration, args map[string]any, pid int, loadgen string) (loadResult, time.Duration, time.Duration, error) {
+	var callers []func(context.Context) (time.Duration, error)
 	conns := make([]*mcpclient.Client, 0, clients)
 	defer func() {
 		for _, c := range conns {
@@ -111,6 +116,14 @@ func runLoad(ctx context.Context, url string, clients int, duration time.Duratio
 	}()
 	quiet := slog.New(slog.DiscardHandler)
 	for range clients {
+		if loadgen == "raw" {
+			rc, err := newRawClient(ctx, url, args)
+			if err != nil {
+				return loadResult{}, 0, 0, err
+			}
+			callers = append(callers, rc.timedCall)
+			continue
+		}
 		tr, err := transport.NewStreamableHTTP(url,
 			transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + sandbox.KeyFull}),
 			transport.WithHTTPBasicClient(&http.Client{Timeout: maxCallTime, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}),
@@ -126,6 +139,9 @@ func runLoad(ctx context.Context, url string, clients int, duration time.Duratio
 		if _, err := c.Initialize(ctx, initializeRequest()); err != nil {
 			return loadResult{}, 0, 0, fmt.Errorf("initialize over Streamable HTTP: %w", err)
 		}
+		callers = append(callers, func(ctx context.Context) (time.Duration, error) {
+			return timedToolCall(ctx, c, tools.NameQueryLogs, args)
+		})
 	}
 
 	var (
@@ -134,11 +150,11 @@ func runLoad(ctx context.Context, url string, clients int, duration time.Duratio
 		failures  atomic.Int64
 		mu        sync.Mutex
 		firstErr  error
-		latencies = make([][]time.Duration, clients)
+		latencies = make([][]time.Duration, len(callers))
 		stop      = make(chan struct{})
 		wg        sync.WaitGroup
 	)
-	for i, c := range conns {
+	for i, call := range callers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -150,7 +166,7 @@ func runLoad(ctx context.Context, url string, clients int, duration time.Duratio
 					return
 				default:
 				}
-				d, err := timedToolCall(ctx, c, tools.NameQueryLogs, args)
+				d, err := call(ctx)
 				if !measuring.Load() {
 					continue
 				}

@@ -32,6 +32,7 @@ type options struct {
 	duration   time.Duration
 	out        string
 	cpuProfile string
+	loadgen    string
 }
 
 var measurements = []string{"stdio", "cold", "http"}
@@ -67,6 +68,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.coldStarts, "cold-starts", 20, "cold start: number of measured process starts")
 	fs.IntVar(&o.clients, "clients", 32, "http: concurrent Streamable HTTP clients")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "http: length of the measured window")
+	fs.StringVar(&o.loadgen, "loadgen", "raw", "http: load generator clients: raw (lean HTTP, like wrk) or mcp (mcp-go's full client)")
 	fs.StringVar(&o.out, "out", "", "also write the results as markdown to this file")
 	fs.Func("server-env", "KEY=VALUE added to the server processes' environment (repeatable), e.g. GOGC=400", func(kv string) error {
 		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
@@ -89,6 +91,9 @@ func parseFlags(args []string) (*options, error) {
 			return nil, fmt.Errorf("-only: unknown measurement %q (want %s)", m, strings.Join(measurements, ", "))
 		}
 		o.only[m] = true
+	}
+	if o.loadgen != "raw" && o.loadgen != "mcp" {
+		return nil, fmt.Errorf("-loadgen: want raw or mcp, got %q", o.loadgen)
 	}
 	if o.calls < 1 || o.coldStarts < 1 || o.clients < 1 || o.duration <= 0 {
 		return nil, errors.New("-calls, -cold-starts, -clients and -duration must be positive")
@@ -131,7 +136,7 @@ func run(ctx context.Context, o *options) (failed bool, err error) {
 	}{
 		{"stdio", func() (*section, error) { return measureStdio(ctx, bin, sb, o.calls) }},
 		{"cold", func() (*section, error) { return measureColdStart(ctx, bin, sb, o.coldStarts) }},
-		{"http", func() (*section, error) { return measureHTTP(ctx, bin, sb, o.clients, o.duration) }},
+		{"http", func() (*section, error) { return measureHTTP(ctx, bin, sb, o.clients, o.duration, o.loadgen) }},
 	}
 	for _, step := range steps {
 		if !o.only[step.name] {
