@@ -33,6 +33,7 @@ type options struct {
 	out        string
 	cpuProfile string
 	loadgen    string
+	latency    time.Duration
 }
 
 var measurements = []string{"stdio", "cold", "http"}
@@ -68,6 +69,7 @@ func parseFlags(args []string) (*options, error) {
 	fs.IntVar(&o.coldStarts, "cold-starts", 20, "cold start: number of measured process starts")
 	fs.IntVar(&o.clients, "clients", 32, "http: concurrent Streamable HTTP clients")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "http: length of the measured window")
+	fs.DurationVar(&o.latency, "backend-latency", 0, "stdio: time added to each logs query answer, to stand in for PostHog's own query time (e.g. 20ms)")
 	fs.StringVar(&o.loadgen, "loadgen", "raw", "http: load generator clients: raw (lean HTTP, like wrk) or mcp (mcp-go's full client)")
 	fs.StringVar(&o.out, "out", "", "also write the results as markdown to this file")
 	fs.Func("server-env", "KEY=VALUE added to the server processes' environment (repeatable), e.g. GOGC=400", func(kv string) error {
@@ -134,7 +136,7 @@ func run(ctx context.Context, o *options) (failed bool, err error) {
 		name    string
 		measure func() (*section, error)
 	}{
-		{"stdio", func() (*section, error) { return measureStdio(ctx, bin, sb, o.calls) }},
+		{"stdio", func() (*section, error) { return measureStdio(ctx, bin, sb, o.calls, o.latency) }},
 		{"cold", func() (*section, error) { return measureColdStart(ctx, bin, sb, o.coldStarts) }},
 		{"http", func() (*section, error) { return measureHTTP(ctx, bin, sb, o.clients, o.duration, o.loadgen) }},
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"time"
@@ -33,15 +34,19 @@ const maxCallTime = 10 * time.Second
 // measureStdio compares an MCP query_logs call over stdio with a direct
 // HTTP POST of the same query to the same sandbox, interleaved so that
 // both see the same machine conditions.
-func measureStdio(ctx context.Context, bin string, sb *sandbox.Server, calls int) (*section, error) {
-	sec := &section{title: fmt.Sprintf("stdio overhead: MCP query_logs vs direct HTTP (%d calls each, %d rows, interleaved)", calls, bench.PageRows)}
+func measureStdio(ctx context.Context, bin string, sb *sandbox.Server, calls int, latency time.Duration) (*section, error) {
+	sec := &section{title: fmt.Sprintf("stdio overhead: MCP query_logs vs direct HTTP (%d calls each, %d rows, interleaved, backend latency +%s)", calls, bench.PageRows, latency)}
 	args := bench.PageArgs(sb.Now().Add(-time.Hour), sb.Now())
+	// Both paths reach the sandbox through the same front, which can add
+	// the latency of a real PostHog to each logs query.
+	front := httptest.NewServer(delayQueries(sb.Sandbox, latency))
+	defer front.Close()
 
 	var server *exec.Cmd
 	tr := transport.NewStdioWithOptions(bin, nil, nil, transport.WithCommandFunc(
 		func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
 			server = exec.CommandContext(ctx, command, args...)
-			server.Env = serverEnv(sb.URL, sandbox.KeyFull)
+			server.Env = serverEnv(front.URL, sandbox.KeyFull)
 			return server, nil
 		}))
 	c := mcpclient.NewClient(tr, mcpclient.WithProtocolVersion(bench.ProtocolVersion))
@@ -64,7 +69,7 @@ func measureStdio(ctx context.Context, bin string, sb *sandbox.Server, calls int
 	if err != nil {
 		return nil, err
 	}
-	direct := directCaller(sb.URL, upstream)
+	direct := directCaller(front.URL, upstream)
 	for range stdioWarmup {
 		if _, err := mcpCall(); err != nil {
 			return nil, err
@@ -124,8 +129,8 @@ func measureStdio(ctx context.Context, bin string, sb *sandbox.Server, calls int
 	sec.add("for comparison: ratio MCP / (direct + decode)", fmt.Sprintf("%.2f", float64(mcpMed)/float64(decodedMed)))
 	perCall := (cpuAfter - cpuBefore) / time.Duration(calls)
 	sec.check("server process CPU per call (incl. stdio and upstream HTTP I/O)", ms(perCall), "≤ 0.5 ms", perCall <= 500*time.Microsecond)
-	sec.note("backend: the sandbox (sandbox.Start, %s) holding the generated data set; window %s → %s, limit %d, every call identical",
-		sb.URL, args["date_from"], args["date_to"], bench.PageRows)
+	sec.note("backend: the sandbox holding the generated data set, behind a loopback front that adds %s to each logs/query/ answer (-backend-latency); window %s → %s, limit %d, every call identical",
+		latency, args["date_from"], args["date_to"], bench.PageRows)
 	sec.note("the direct call POSTs the exact body the server sent upstream (%d bytes) with a keep-alive client and reads the whole response without decoding it; the decoding line adds the time to decode that body",
 		len(upstream.Body))
 	sec.note("server CPU is read from /proc/<pid>/stat (10 ms ticks) over the %d MCP calls", calls)
@@ -225,4 +230,19 @@ func timeDecode(body []byte) (time.Duration, error) {
 		return 0, fmt.Errorf("the direct response has %d rows, want %d", len(page.Results), bench.PageRows)
 	}
 	return d, nil
+}
+
+// delayQueries answers like h, after waiting latency on logs queries: the
+// stand-in for PostHog's own query time, which a loopback sandbox lacks.
+func delayQueries(h http.Handler, latency time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if latency > 0 && strings.HasSuffix(r.URL.Path, "/logs/query/") {
+			select {
+			case <-time.After(latency):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
