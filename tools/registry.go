@@ -209,7 +209,6 @@ func (ts *Toolset) visible(t *tool, a Access) (mcp.Tool, bool) {
 // (see WithCaller); a call without a caller is refused.
 func (ts *Toolset) Register(s *server.MCPServer) {
 	for _, t := range ts.tools {
-		t := t
 		full := ts.defs[t.name][variant{write: true, needProject: true}]
 		s.AddTool(full, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return ts.Call(ctx, t.name, req.GetRawArguments()), nil
