@@ -69,3 +69,19 @@ func upstreamError(what string, err error) *mcp.CallToolResult {
 	}
 	return errorResult(codeUpstream, fmt.Sprintf("could not %s: %s", what, detail))
 }
+
+// errResult carries a ready tool result (an upstream failure, say) through
+// helpers that return errors, so they need not know about results.
+type errResult struct{ *mcp.CallToolResult }
+
+func (e errResult) Error() string { return "tool error" }
+
+// toolError turns a helper's error into a result: a carried result as it
+// is, anything else as an invalid argument.
+func toolError(err error) *mcp.CallToolResult {
+	var er errResult
+	if errors.As(err, &er) {
+		return er.CallToolResult
+	}
+	return invalidArgs(err)
+}

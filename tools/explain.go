@@ -23,6 +23,7 @@ func explainLogTool() *tool {
 				prop{name: "uuid", required: true, schema: str("The row's uuid, as printed by query_logs.")},
 				prop{name: "timestamp", required: true, schema: str("The row's timestamp, as printed by query_logs.")},
 				prop{name: "force_refresh", schema: boolean("Bypass PostHog's 1-hour cache of explanations.")},
+				propFormat,
 			})
 			// Not read-only: PostHog runs (and bills) an AI model call and
 			// caches its answer. Not destructive, and repeating it is harmless.
@@ -40,6 +41,7 @@ type explainArgs struct {
 	UUID         string `json:"uuid"`
 	Timestamp    string `json:"timestamp"`
 	ForceRefresh bool   `json:"force_refresh"`
+	Format       string `json:"format"`
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -57,6 +59,10 @@ func handleExplainLog(ctx context.Context, e *env, c *call) *mcp.CallToolResult 
 	}
 	if strings.TrimSpace(args.Timestamp) == "" {
 		return invalidArgs(fmt.Errorf(`timestamp is required: the row's timestamp as query_logs prints it, e.g. "2026-11-25T14:01:58.123Z"`))
+	}
+	asJSON, err := formatFlag(args.Format)
+	if err != nil {
+		return invalidArgs(err)
 	}
 	ts, err := timerange.Parse(args.Timestamp, e.now())
 	if err != nil {
@@ -78,24 +84,47 @@ func handleExplainLog(ctx context.Context, e *env, c *call) *mcp.CallToolResult 
 		}
 		return upstreamError("explain the log", err)
 	}
-	return textResult(e.renderExplanation(ex))
+	clean := e.cleanExplanation(ex)
+	if asJSON {
+		return jsonResult(clean)
+	}
+	return textResult(renderExplanation(clean))
 }
 
-// renderExplanation prints PostHog's answer densely. The model's output
-// is derived from log content, so it is sanitised like the logs.
-func (e *env) renderExplanation(ex *client.Explanation) string {
+// cleanExplanation sanitises PostHog's answer: the model wrote it from log
+// content, so it is as untrusted as the logs.
+func (e *env) cleanExplanation(ex *client.Explanation) client.Explanation {
 	s := e.clean.String
+	out := client.Explanation{
+		Headline: s(ex.Headline), SeverityAssessment: s(ex.SeverityAssessment),
+		ImpactSummary: s(ex.ImpactSummary), TechnicalExplanation: s(ex.TechnicalExplanation),
+	}
+	for _, c := range ex.ProbableCauses {
+		out.ProbableCauses = append(out.ProbableCauses, client.Cause{Hypothesis: s(c.Hypothesis), Confidence: s(c.Confidence), Reasoning: s(c.Reasoning)})
+	}
+	for _, a := range ex.ImmediateActions {
+		out.ImmediateActions = append(out.ImmediateActions, client.Action{Action: s(a.Action), Priority: s(a.Priority), Why: s(a.Why)})
+	}
+	for _, k := range ex.KeyFields {
+		_, value := e.clean.Attribute(k.Field, k.Value)
+		out.KeyFields = append(out.KeyFields, client.KeyField{Field: s(k.Field), Value: value, Significance: s(k.Significance), AttributeType: s(k.AttributeType)})
+	}
+	return out
+}
+
+// renderExplanation prints a sanitised explanation densely.
+func renderExplanation(ex client.Explanation) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (severity: %s)\n", s(ex.Headline), s(ex.SeverityAssessment))
+	fmt.Fprintf(&b, "%s (severity: %s)\n", ex.Headline, ex.SeverityAssessment)
 	if ex.ImpactSummary != "" {
-		fmt.Fprintf(&b, "impact: %s\n", s(ex.ImpactSummary))
+		fmt.Fprintf(&b, "impact: %s\n", ex.ImpactSummary)
 	}
 	if len(ex.ProbableCauses) > 0 {
 		b.WriteString("probable causes:\n")
 		for i, pc := range ex.ProbableCauses {
-			fmt.Fprintf(&b, "  %d. %s (%s)", i+1, s(pc.Hypothesis), s(pc.Confidence))
+			fmt.Fprintf(&b, "  %d. %s (%s)", i+1, pc.Hypothesis, pc.Confidence)
 			if pc.Reasoning != "" {
-				fmt.Fprintf(&b, " — %s", s(pc.Reasoning))
+				fmt.Fprintf(&b, " — %s", pc.Reasoning)
 			}
 			b.WriteByte('\n')
 		}
@@ -103,9 +132,9 @@ func (e *env) renderExplanation(ex *client.Explanation) string {
 	if len(ex.ImmediateActions) > 0 {
 		b.WriteString("actions:\n")
 		for _, a := range ex.ImmediateActions {
-			fmt.Fprintf(&b, "  [%s] %s", s(a.Priority), s(a.Action))
+			fmt.Fprintf(&b, "  [%s] %s", a.Priority, a.Action)
 			if a.Why != "" {
-				fmt.Fprintf(&b, " — %s", s(a.Why))
+				fmt.Fprintf(&b, " — %s", a.Why)
 			}
 			b.WriteByte('\n')
 		}
@@ -113,16 +142,16 @@ func (e *env) renderExplanation(ex *client.Explanation) string {
 	if len(ex.KeyFields) > 0 {
 		b.WriteString("key fields:")
 		for _, k := range ex.KeyFields {
-			fmt.Fprintf(&b, " %s=%s", s(k.Field), quoteIfNeeded(s(k.Value)))
+			fmt.Fprintf(&b, " %s=%s", k.Field, quoteIfNeeded(k.Value))
 			if k.Significance != "" {
-				fmt.Fprintf(&b, " (%s)", s(k.Significance))
+				fmt.Fprintf(&b, " (%s)", k.Significance)
 			}
 			b.WriteByte(';')
 		}
 		b.WriteByte('\n')
 	}
 	if ex.TechnicalExplanation != "" {
-		fmt.Fprintf(&b, "technical: %s\n", s(ex.TechnicalExplanation))
+		fmt.Fprintf(&b, "technical: %s\n", ex.TechnicalExplanation)
 	}
 	return b.String()
 }

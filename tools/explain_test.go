@@ -41,3 +41,25 @@ func TestExplainLog(t *testing.T) {
 		t.Errorf("no-consent message: %s", msg)
 	}
 }
+
+func TestExplainLogJSON(t *testing.T) {
+	h := newHarness(t, sandbox.KeyFull, nil)
+	var page logsJSON
+	if err := json.Unmarshal([]byte(h.ok(NameQueryLogs, map[string]any{"severity": []string{"error"}, "limit": 1, "format": "json"})), &page); err != nil {
+		t.Fatal(err)
+	}
+	var row cleanRow
+	if err := json.Unmarshal(page.Rows[0], &row); err != nil {
+		t.Fatal(err)
+	}
+	var ex struct {
+		Headline       string `json:"headline"`
+		ProbableCauses []struct {
+			Hypothesis string `json:"hypothesis"`
+		} `json:"probable_causes"`
+	}
+	out := h.ok(NameExplainLog, map[string]any{"uuid": row.UUID, "timestamp": row.Timestamp, "format": "json"})
+	if err := json.Unmarshal([]byte(out), &ex); err != nil || ex.Headline == "" || len(ex.ProbableCauses) == 0 {
+		t.Errorf("json explanation: %v\n%s", err, out)
+	}
+}

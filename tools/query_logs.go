@@ -63,11 +63,7 @@ func handleQueryLogs(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
 	}
 	st, fromView, err := e.queryState(ctx, c, args)
 	if err != nil {
-		var er errResult
-		if errors.As(err, &er) {
-			return er.CallToolResult
-		}
-		return invalidArgs(err)
+		return toolError(err)
 	}
 	auth := client.Auth{Key: c.caller.Key, ProjectID: st.Project}
 	page, err := e.client.QueryLogs(ctx, auth, client.LogsQuery{
@@ -91,11 +87,6 @@ func handleQueryLogs(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
 	}
 	return textResult(out.text())
 }
-
-// errResult lets queryState return a ready-made tool result as an error.
-type errResult struct{ *mcp.CallToolResult }
-
-func (e errResult) Error() string { return "tool error" }
 
 // queryState turns arguments (or a cursor) into the complete query to run.
 func (e *env) queryState(ctx context.Context, c *call, args queryLogsArgs) (cursorState, string, error) {

@@ -46,6 +46,7 @@ func manageViewsTool() *tool {
 				prop{name: "search", schema: str("list: name substring; create/update: body substring.")},
 				prop{name: "limit", schema: integer("list: default 20.", 1, maxViewsLimit)},
 				prop{name: "offset", schema: map[string]any{"type": "integer", "minimum": 0, "description": "list."}},
+				propFormat,
 			)
 			if !v.write {
 				// search is the only filter field list needs; drop duplicate
@@ -92,6 +93,7 @@ type viewsArgs struct {
 	Filters  []filterArg `json:"filters"`
 	Limit    *int        `json:"limit"`
 	Offset   *int        `json:"offset"`
+	Format   string      `json:"format"`
 }
 
 func handleManageViews(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
@@ -114,28 +116,75 @@ func handleManageViews(ctx context.Context, e *env, c *call) *mcp.CallToolResult
 	if err != nil {
 		return invalidArgs(err)
 	}
+	asJSON, err := formatFlag(args.Format)
+	if err != nil {
+		return invalidArgs(err)
+	}
 	if args.Action != "list" && args.Action != "create" && !client.ValidShortID(args.ShortID) {
 		return invalidArgs(fmt.Errorf(`short_id must be the 8-character id of a view (letters and digits), e.g. "a1B2c3D4"; manage_views {"action":"list"} shows them`))
 	}
+	var (
+		v    *client.View
+		verb string
+	)
 	switch args.Action {
 	case "list":
-		return e.listViews(ctx, auth, args)
+		return e.listViews(ctx, auth, args, asJSON)
 	case "get":
-		v, err := e.client.GetView(ctx, auth, args.ShortID)
+		v, err = e.client.GetView(ctx, auth, args.ShortID)
 		if err != nil {
 			return viewError("get the view", args.ShortID, err)
 		}
-		return textResult(e.describeView(v))
 	case "create":
-		return e.createView(ctx, auth, args)
+		verb = "created"
+		if v, err = e.createView(ctx, auth, args); err != nil {
+			return toolError(err)
+		}
 	case "update":
-		return e.updateView(ctx, auth, args)
+		verb = "updated"
+		if v, err = e.updateView(ctx, auth, args); err != nil {
+			return toolError(err)
+		}
 	default:
 		if err := e.client.DeleteView(ctx, auth, args.ShortID); err != nil {
 			return viewError("delete the view", args.ShortID, err)
 		}
+		if asJSON {
+			return jsonResult(map[string]string{"deleted": args.ShortID})
+		}
 		return textResult(fmt.Sprintf("deleted view %s\n", args.ShortID))
 	}
+	if asJSON {
+		return jsonResult(map[string]any{"result": verb, "view": e.viewJSON(*v)})
+	}
+	if verb != "" {
+		return textResult(verb + " " + e.describeView(v))
+	}
+	return textResult(e.describeView(v))
+}
+
+// viewJSON is a view as format "json" prints it: filters in our vocabulary.
+type viewJSON struct {
+	ShortID   string     `json:"short_id"`
+	Name      string     `json:"name"`
+	Pinned    bool       `json:"pinned"`
+	Filters   *viewQuery `json:"filters,omitempty"`
+	Unread    string     `json:"filters_error,omitempty"`
+	CreatedBy string     `json:"created_by,omitempty"`
+	UpdatedAt string     `json:"updated_at,omitempty"`
+}
+
+func (e *env) viewJSON(v client.View) viewJSON {
+	out := viewJSON{ShortID: v.ShortID, Name: e.clean.String(v.Name), Pinned: v.Pinned, UpdatedAt: e.clean.String(v.UpdatedAt)}
+	if v.CreatedBy != nil {
+		out.CreatedBy = e.clean.String(v.CreatedBy.Email)
+	}
+	if q, err := fromPostHog(v.Filters); err != nil {
+		out.Unread = e.clean.String(err.Error())
+	} else {
+		out.Filters = &q
+	}
+	return out
 }
 
 func viewError(what, shortID string, err error) *mcp.CallToolResult {
@@ -146,7 +195,7 @@ func viewError(what, shortID string, err error) *mcp.CallToolResult {
 	return upstreamError(what, err)
 }
 
-func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs) *mcp.CallToolResult {
+func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs, asJSON bool) *mcp.CallToolResult {
 	limit, err := limitArg(args.Limit, defaultViewsLimit, maxViewsLimit)
 	if err != nil {
 		return invalidArgs(err)
@@ -179,6 +228,17 @@ func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs) *
 	}
 	if len(views) > limit {
 		views = views[:limit]
+	}
+	if asJSON {
+		out := struct {
+			Count  int        `json:"count"`
+			Offset int        `json:"offset"`
+			Views  []viewJSON `json:"views"`
+		}{Count: list.Count, Offset: offset, Views: []viewJSON{}}
+		for _, v := range views {
+			out.Views = append(out.Views, e.viewJSON(v))
+		}
+		return jsonResult(out)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d saved views", list.Count)
@@ -406,23 +466,23 @@ func (e *env) validateTimes(q viewQuery) error {
 	return nil
 }
 
-func (e *env) createView(ctx context.Context, auth client.Auth, args viewsArgs) *mcp.CallToolResult {
+func (e *env) createView(ctx context.Context, auth client.Auth, args viewsArgs) (*client.View, error) {
 	if args.ShortID != "" {
-		return invalidArgs(errors.New("create takes no short_id (PostHog assigns one); to change a view use action update"))
+		return nil, errors.New("create takes no short_id (PostHog assigns one); to change a view use action update")
 	}
 	if args.Name == nil || strings.TrimSpace(*args.Name) == "" {
-		return invalidArgs(errors.New(`name is required to create a view, e.g. {"action":"create","name":"checkout errors","severity":["error"],"services":["checkout"]}`))
+		return nil, errors.New(`name is required to create a view, e.g. {"action":"create","name":"checkout errors","severity":["error"],"services":["checkout"]}`)
 	}
 	if len(*args.Name) > 400 {
-		return invalidArgs(errors.New("name is limited to 400 characters"))
+		return nil, errors.New("name is limited to 400 characters")
 	}
 	q := args.query()
 	if err := e.validateTimes(q); err != nil {
-		return invalidArgs(err)
+		return nil, err
 	}
 	f, err := toPostHog(q)
 	if err != nil {
-		return invalidArgs(err)
+		return nil, err
 	}
 	in := client.ViewInput{Name: *args.Name, Filters: f}
 	if args.Pinned != nil {
@@ -430,18 +490,18 @@ func (e *env) createView(ctx context.Context, auth client.Auth, args viewsArgs) 
 	}
 	v, err := e.client.CreateView(ctx, auth, in)
 	if err != nil {
-		return upstreamError("create the view", err)
+		return nil, errResult{upstreamError("create the view", err)}
 	}
-	return textResult("created " + e.describeView(v))
+	return v, nil
 }
 
 // updateView patches only what was given. Filters are one object in
 // PostHog, so changing one filter field is a read-modify-write of it.
-func (e *env) updateView(ctx context.Context, auth client.Auth, args viewsArgs) *mcp.CallToolResult {
+func (e *env) updateView(ctx context.Context, auth client.Auth, args viewsArgs) (*client.View, error) {
 	var patch client.ViewPatch
 	if args.Name != nil {
 		if strings.TrimSpace(*args.Name) == "" || len(*args.Name) > 400 {
-			return invalidArgs(errors.New("name must be 1 to 400 characters"))
+			return nil, errors.New("name must be 1 to 400 characters")
 		}
 		patch.Name = args.Name
 	}
@@ -449,11 +509,11 @@ func (e *env) updateView(ctx context.Context, auth client.Auth, args viewsArgs) 
 	if args.hasFilterFields() {
 		cur, err := e.client.GetView(ctx, auth, args.ShortID)
 		if err != nil {
-			return viewError("read the view before updating it", args.ShortID, err)
+			return nil, errResult{viewError("read the view before updating it", args.ShortID, err)}
 		}
 		q, err := fromPostHog(cur.Filters)
 		if err != nil {
-			return invalidArgs(fmt.Errorf("the view's current filters cannot be read (%v); set every filter field to replace them", err))
+			return nil, fmt.Errorf("the view's current filters cannot be read (%v); set every filter field to replace them", err)
 		}
 		given := args.query()
 		if args.DateFrom != nil {
@@ -475,20 +535,20 @@ func (e *env) updateView(ctx context.Context, auth client.Auth, args viewsArgs) 
 			q.Filters = given.Filters
 		}
 		if err := e.validateTimes(q); err != nil {
-			return invalidArgs(err)
+			return nil, err
 		}
 		f, err := toPostHog(q)
 		if err != nil {
-			return invalidArgs(err)
+			return nil, err
 		}
 		patch.Filters = &f
 	}
 	if patch.Name == nil && patch.Pinned == nil && patch.Filters == nil {
-		return invalidArgs(errors.New("update needs at least one field to change: name, pinned, date_from, date_to, severity, services, search or filters"))
+		return nil, errors.New("update needs at least one field to change: name, pinned, date_from, date_to, severity, services, search or filters")
 	}
 	v, err := e.client.UpdateView(ctx, auth, args.ShortID, patch)
 	if err != nil {
-		return viewError("update the view", args.ShortID, err)
+		return nil, errResult{viewError("update the view", args.ShortID, err)}
 	}
-	return textResult("updated " + e.describeView(v))
+	return v, nil
 }

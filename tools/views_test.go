@@ -2,6 +2,7 @@ package tools
 
 import (
 	"encoding/json"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -103,5 +104,39 @@ func TestEveryStoredViewRuns(t *testing.T) {
 		if !strings.Contains(get, "filters: {") {
 			t.Errorf("get %s: %s", id[1], get)
 		}
+	}
+}
+
+// TestViewsJSON checks format "json" keeps read-modify-write parity: the
+// filters a JSON get returns can be sent back unchanged.
+func TestViewsJSON(t *testing.T) {
+	h := newHarness(t, sandbox.KeyFull, nil)
+	var list struct {
+		Count int        `json:"count"`
+		Views []viewJSON `json:"views"`
+	}
+	if err := json.Unmarshal([]byte(h.ok(NameManageViews, map[string]any{"action": "list", "format": "json"})), &list); err != nil || list.Count < 3 || len(list.Views) < 3 {
+		t.Fatalf("json list: %v %+v", err, list)
+	}
+	var created struct {
+		Result string   `json:"result"`
+		View   viewJSON `json:"view"`
+	}
+	out := h.ok(NameManageViews, map[string]any{"action": "create", "name": "json view", "date_from": "-2h", "services": []string{"auth"}, "format": "json"})
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.Result != "created" || created.View.Filters == nil || created.View.Filters.DateFrom != "-2h" {
+		t.Fatalf("json create: %v\n%s", err, out)
+	}
+	args := map[string]any{}
+	b, _ := json.Marshal(created.View.Filters)
+	_ = json.Unmarshal(b, &args)
+	args["action"], args["short_id"], args["format"] = "update", created.View.ShortID, "json"
+	var updated struct {
+		View viewJSON `json:"view"`
+	}
+	if err := json.Unmarshal([]byte(h.ok(NameManageViews, args)), &updated); err != nil || !reflect.DeepEqual(updated.View.Filters, created.View.Filters) {
+		t.Errorf("update with the JSON filters changed them: %+v vs %+v (%v)", updated.View.Filters, created.View.Filters, err)
+	}
+	if out := h.ok(NameManageViews, map[string]any{"action": "delete", "short_id": created.View.ShortID, "format": "json"}); out != `{"deleted":"`+created.View.ShortID+`"}` {
+		t.Errorf("json delete: %s", out)
 	}
 }
