@@ -31,52 +31,36 @@ func manageViewsTool() *tool {
 				desc += " create: name + filters; update: short_id + only fields to change (get's output can be passed back); delete: permanent."
 				ann = annotations("Saved log views", false, true, false)
 			}
+			// search means a name substring for list and, in write
+			// schemas, also the body filter of create/update; it is
+			// described once, where the filters would put it.
+			search := prop{name: "search", schema: str("Name substring.")}
 			props := []prop{
 				{name: "action", required: true, schema: map[string]any{"enum": actions}},
 				{name: "short_id", schema: str("8-character view id.")},
 			}
 			if v.write {
+				search = prop{name: "search", schema: str("list: name substring; create/update: body substring.")}
 				props = append(props,
 					prop{name: "name", schema: str("create/update.")},
 					prop{name: "pinned", schema: boolean("Pinned for the team.")},
 				)
-				props = append(props, commonFilterProps()...)
+				for _, p := range commonFilterProps() {
+					if p.name != "search" {
+						props = append(props, p)
+					}
+				}
 			}
 			props = append(props,
-				prop{name: "search", schema: str("list: name substring; create/update: body substring.")},
+				search,
 				prop{name: "limit", schema: integer("list: default 20.", 1, maxViewsLimit)},
 				prop{name: "offset", schema: map[string]any{"type": "integer", "minimum": 0, "description": "list."}},
 				propFormat,
 			)
-			if !v.write {
-				// search is the only filter field list needs; drop duplicate
-				// description of body search from read-only schemas.
-				props[len(props)-3] = prop{name: "search", schema: str("Name substring.")}
-			}
-			return newTool(NameManageViews, desc, withProject(v, dedupeProps(props)), ann)
+			return newTool(NameManageViews, desc, withProject(v, props), ann)
 		},
 		handle: handleManageViews,
 	}
-}
-
-// dedupeProps keeps the last definition of each property name, in the
-// position of its first appearance (search is both a list argument and a
-// filter).
-func dedupeProps(props []prop) []prop {
-	last := map[string]prop{}
-	for _, p := range props {
-		last[p.name] = p
-	}
-	seen := map[string]bool{}
-	var out []prop
-	for _, p := range props {
-		if seen[p.name] {
-			continue
-		}
-		seen[p.name] = true
-		out = append(out, last[p.name])
-	}
-	return out
 }
 
 type viewsArgs struct {
