@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,7 +51,7 @@ func (c *call) decode(dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(c.raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return describeDecodeError(err)
+		return describeDecodeError(err, dst)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return errors.New("arguments must be a single JSON object")
@@ -57,7 +59,7 @@ func (c *call) decode(dst any) error {
 	return nil
 }
 
-func describeDecodeError(err error) error {
+func describeDecodeError(err error, dst any) error {
 	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
 	switch {
@@ -69,14 +71,54 @@ func describeDecodeError(err error) error {
 		for _, embedded := range []string{"projectArgs.", "windowArgs.", "filterArgs."} {
 			field = strings.ReplaceAll(field, embedded, "")
 		}
-		return fmt.Errorf("argument %s: expected %s, got %s", field, jsonTypeName(typeErr.Type.String()), typeErr.Value)
+		want := jsonTypeName(typeErr.Type.String())
+		msg := fmt.Sprintf("argument %s: expected %s, got %s", field, want, typeErr.Value)
+		switch {
+		case want == "an array" && typeErr.Value == "string":
+			msg += fmt.Sprintf(`; wrap it in a list, e.g. {"%s": ["..."]}`, field)
+		case want == "an integer" && typeErr.Value == "string":
+			msg += fmt.Sprintf(`; write the number without quotes, e.g. {"%s": 50}`, field)
+		}
+		return errors.New(msg)
 	case errors.As(err, &syntaxErr):
 		return fmt.Errorf("arguments are not valid JSON (offset %d)", syntaxErr.Offset)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return fmt.Errorf("unknown argument %s", name)
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		known := jsonFields(reflect.TypeOf(dst))
+		filterNote := ""
+		if slices.Contains(known, "filters") {
+			filterNote = " (a filter takes key, value, operator and scope)"
+		}
+		switch best := closest(name, known); {
+		case slices.Contains(known, name):
+			// A known argument name can only have been rejected inside a filter.
+			return fmt.Errorf("unknown field %q in a filter%s", name, filterNote)
+		case best != "":
+			return fmt.Errorf("unknown argument %q; did you mean %q?", name, best)
+		}
+		return fmt.Errorf("unknown argument %q; this tool takes %s%s", name, strings.Join(known, ", "), filterNote)
 	}
 	return fmt.Errorf("invalid arguments: %v", err)
+}
+
+// jsonFields lists the JSON argument names of an arguments struct,
+// including those of embedded structs.
+func jsonFields(t reflect.Type) []string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		}
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 func jsonTypeName(goType string) string {
@@ -164,6 +206,9 @@ func isResourceKey(key string) bool {
 	return false
 }
 
+// noService is how PostHog labels logs without a service.name.
+const noService = "(no service)"
+
 // builtinLogKeys are the built-in fields PostHog filters with type "log".
 var builtinLogKeys = []string{"message", "severity_level", "trace_id", "span_id"}
 
@@ -181,12 +226,16 @@ func (f filterArg) toProperty(i int) (client.PropertyFilter, error) {
 		return client.PropertyFilter{}, fmt.Errorf("%s.operator %q is not valid; use one of: %s", where, op, strings.Join(client.Operators, ", "))
 	}
 	var typ string
-	switch f.Scope {
-	case "log":
+	switch {
+	case f.Key == "trace_id" || f.Key == "span_id":
+		// Built-in fields whatever scope says: following a request across
+		// services must not break on a scope the model added.
+		typ = "log"
+	case f.Scope == "log":
 		typ = "log_attribute"
-	case "resource":
+	case f.Scope == "resource":
 		typ = "log_resource_attribute"
-	case "":
+	case f.Scope == "":
 		typ = "log_attribute"
 		if isResourceKey(f.Key) {
 			typ = "log_resource_attribute"
@@ -215,15 +264,30 @@ func (f filterArg) toProperty(i int) (client.PropertyFilter, error) {
 			}
 			value = strs
 		case nil:
-			return client.PropertyFilter{}, fmt.Errorf("%s.value is required for operator %s", where, op)
+			return client.PropertyFilter{}, fmt.Errorf("%s.value is required for operator %s (to test that the key is present, use operator is_set)", where, op)
 		default:
 			return client.PropertyFilter{}, fmt.Errorf("%s.value must be a string, a number or a list of strings", where)
 		}
 		if b, ok := value.(bool); ok {
 			value = fmt.Sprint(b)
 		}
+		if (op == "gt" || op == "lt") && !isNumber(value) {
+			return client.PropertyFilter{}, fmt.Errorf("%s.value must be a number for operator %s, e.g. {\"key\": \"duration_ms\", \"operator\": \"gt\", \"value\": 2000}", where, op)
+		}
 	}
 	return client.PropertyFilter{Key: f.Key, Type: typ, Operator: op, Value: value}, nil
+}
+
+// isNumber reports whether a filter value compares numerically.
+func isNumber(v any) bool {
+	switch v := v.(type) {
+	case float64:
+		return true
+	case string:
+		_, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		return err == nil
+	}
+	return false
 }
 
 // properties translates every filter.
@@ -268,14 +332,24 @@ func (f filterArgs) toClient(now time.Time) (client.Filters, timerange.Window, e
 	if err != nil {
 		return client.Filters{}, win, err
 	}
-	for i, s := range f.Services {
+	services := f.Services
+	for i, s := range services {
 		if strings.TrimSpace(s) == "" {
 			return client.Filters{}, win, fmt.Errorf("services[%d] is empty; pass exact names from list_services", i)
 		}
 	}
+	if slices.Contains(services, noService) {
+		// list_services prints logs without a service.name under this
+		// label; PostHog finds them with a resource filter instead.
+		if len(services) > 1 {
+			return client.Filters{}, win, fmt.Errorf("%q cannot be combined with other services; query it on its own", noService)
+		}
+		services = nil
+		props = append(props, client.PropertyFilter{Key: serviceKey, Type: "log_resource_attribute", Operator: "is_not_set"})
+	}
 	return client.Filters{
 		From: win.From, To: win.To,
-		Severities: sev, Services: f.Services, Search: f.Search, Properties: props,
+		Severities: sev, Services: services, Search: f.Search, Properties: props,
 	}, win, nil
 }
 

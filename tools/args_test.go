@@ -9,7 +9,11 @@ func TestDecodeRejectsBadArguments(t *testing.T) {
 	tests := []struct {
 		name, raw, want string
 	}{
-		{"unknown key", `{"sevrity":["error"]}`, `unknown argument "sevrity"`},
+		{"unknown key", `{"sevrity":["error"]}`, `unknown argument "sevrity"; did you mean "severity"?`},
+		{"unknown key, nothing close", `{"zzzzzz":1}`, `this tool takes project_id, date_from, date_to, severity`},
+		{"unknown field in a filter", `{"filters":[{"key":"a","services":"x"}]}`, `unknown field "services" in a filter (a filter takes key, value, operator and scope)`},
+		{"string for a list", `{"severity":"error"}`, `wrap it in a list, e.g. {"severity": ["..."]}`},
+		{"string for a number", `{"limit":"5"}`, `write the number without quotes, e.g. {"limit": 50}`},
 		{"wrong type", `{"limit":"ten"}`, "argument limit: expected an integer, got string"},
 		{"fractional integer", `{"limit":2.5}`, "argument limit: expected an integer"},
 		{"list expected", `{"services":"checkout"}`, "argument services: expected an array"},
@@ -44,7 +48,12 @@ func TestFilterScopeInference(t *testing.T) {
 		{filterArg{Key: "user.id", Value: "u1", Scope: "resource"}, "log_resource_attribute", ""},
 		{filterArg{Key: "message", Value: "timeout", Operator: "icontains"}, "log", ""},
 		{filterArg{Key: "http.route", Operator: "is_set"}, "log_attribute", ""},
-		{filterArg{Key: "http.route"}, "", "value is required"},
+		{filterArg{Key: "http.route"}, "", "value is required for operator exact (to test that the key is present, use operator is_set)"},
+		{filterArg{Key: "trace_id", Value: "4bf92f3577b34da6a3ce929d0e0e4736", Scope: "log"}, "log", ""},
+		{filterArg{Key: "span_id", Value: "00f067aa0ba902b7", Scope: "resource"}, "log", ""},
+		{filterArg{Key: "duration_ms", Value: 2000.0, Operator: "gt"}, "log_attribute", ""},
+		{filterArg{Key: "duration_ms", Value: "2000", Operator: "lt"}, "log_attribute", ""},
+		{filterArg{Key: "duration_ms", Value: "slow", Operator: "gt"}, "", "must be a number for operator gt"},
 		{filterArg{Key: "", Value: "x"}, "", "key is required"},
 		{filterArg{Key: "a", Value: "x", Operator: "like"}, "", `operator "like" is not valid`},
 		{filterArg{Key: "a", Value: "x", Scope: "span"}, "", `scope "span" is not valid`},

@@ -30,7 +30,8 @@ type cursorState struct {
 	Search   string                  `json:"q,omitempty"`
 	Props    []client.PropertyFilter `json:"pf,omitempty"`
 	Order    string                  `json:"o"`
-	After    string                  `json:"a"`
+	AfterTS  string                  `json:"at"` // the last row shown: its timestamp as PostHog sent it
+	AfterID  string                  `json:"ai"` // and its uuid
 	Limit    int                     `json:"l"`
 	MaxBody  int                     `json:"b"`
 	NoAttrs  bool                    `json:"na,omitempty"`
@@ -61,7 +62,7 @@ func decodeCursor(s string) (cursorState, error) {
 		return st, errBadCursor
 	}
 	if st.Project < 0 || st.From.IsZero() || st.To.IsZero() || !st.From.Before(st.To) ||
-		(st.Order != "latest" && st.Order != "earliest") || st.After == "" ||
+		(st.Order != "latest" && st.Order != "earliest") || !validPosition(st.AfterTS, st.AfterID) ||
 		st.Limit < 1 || st.Limit > maxQueryLimit || st.MaxBody < 0 {
 		return st, errBadCursor
 	}
@@ -87,4 +88,20 @@ func normaliseValue(v any) any {
 		}
 	}
 	return out
+}
+
+// validPosition checks a row position taken from a cursor.
+func validPosition(ts, id string) bool {
+	if _, err := time.Parse(time.RFC3339Nano, ts); err != nil {
+		return false
+	}
+	return uuidPattern.MatchString(id)
+}
+
+// after is PostHog's cursor for the position, "" for a first page.
+func (s cursorState) after() string {
+	if s.AfterID == "" {
+		return ""
+	}
+	return client.AfterCursor(s.AfterTS, s.AfterID)
 }

@@ -126,23 +126,15 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 	out.body = buf
 
 	// The cursor resumes right after the last row shown, whatever cut the
-	// page: our budget, the limit, or PostHog's own page size.
-	next := st
-	switch {
-	case out.shown < len(page.Results):
+	// page: our budget, the limit, or PostHog's own page size. It keeps
+	// that row's position, not PostHog's cursor string, which would be
+	// encoded twice (PostHog's cursor is that same position).
+	if out.shown > 0 && (out.shown < len(page.Results) || page.HasMore) {
 		last := page.Results[out.shown-1]
-		next.After = client.AfterCursor(last.Timestamp, last.UUID)
-		out.more = true
-	case page.HasMore:
-		next.After = page.NextCursor
-		if next.After == "" && out.shown > 0 {
-			last := page.Results[out.shown-1]
-			next.After = client.AfterCursor(last.Timestamp, last.UUID)
-		}
-		out.more = next.After != ""
-	}
-	if out.more {
+		next := st
+		next.AfterTS, next.AfterID = last.Timestamp, last.UUID
 		out.next = encodeCursor(next)
+		out.more = true
 	}
 	return out
 }

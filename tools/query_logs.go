@@ -70,13 +70,13 @@ func handleQueryLogs(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
 		Filters: client.Filters{From: st.From, To: st.To, Severities: st.Sev, Services: st.Services, Search: st.Search, Properties: st.Props},
 		Order:   st.Order,
 		Limit:   st.Limit,
-		After:   st.After,
+		After:   st.after(),
 	})
 	if err != nil {
 		return upstreamError("query logs", err)
 	}
 	out := e.renderLogs(st, page)
-	if len(page.Results) == 0 && st.After == "" {
+	if len(page.Results) == 0 && st.AfterID == "" {
 		out.hints = e.emptyHints(ctx, auth, st)
 	}
 	if fromView != "" {
