@@ -40,7 +40,8 @@ type logsOutput struct {
 	// perService holds resource attributes constant within one service on
 	// this page (namespace, version, ...), printed once per service.
 	perService map[string][]attrKV
-	elided     bool   // some attribute was left out because the body shows its value
+	elided     []string // keys left out of rows because the body shows their value
+	cutBodies  bool     // some body was cut at max_body_chars
 	body       []byte // the rows shown, one per line
 	ends       []int  // offset just past each row's newline in body
 	more       bool
@@ -153,7 +154,7 @@ func (e *env) cleanRow(r client.LogRow, st cursorState) cleanRow {
 		UUID:      e.clean.String(r.UUID),
 		Timestamp: rowTime(r.Timestamp),
 		Level:     upperLevel(e.clean.String(level)),
-		Service:   e.clean.String(r.Service()),
+		Service:   serviceLabel(e.clean.String(r.Service())),
 		Body:      body,
 		BodyCut:   cut,
 		TraceID:   nonZeroID(r.TraceID),
@@ -371,7 +372,8 @@ func (o *logsOutput) appendRow(b []byte, r *cleanRow, sharedService bool) []byte
 	if r.BodyCut > 0 {
 		b = append(b, " …[+"...)
 		b = strconv.AppendInt(b, int64(r.BodyCut), 10)
-		b = append(b, " chars cut; max_body_chars=0 shows all]"...)
+		b = append(b, ']')
+		o.cutBodies = true
 	}
 	sep := "  "
 	pinned := o.perService[r.Service]
@@ -383,7 +385,9 @@ func (o *logsOutput) appendRow(b []byte, r *cleanRow, sharedService bool) []byte
 		// Every fact once: a value the body already shows (a user
 		// agent, an IP, a user id) is not repeated beside it.
 		if len(v) >= 3 && containsToken(r.Body, v) {
-			o.elided = true
+			if !slices.Contains(o.elided, k.name) {
+				o.elided = append(o.elided, k.name)
+			}
 			continue
 		}
 		b = append(b, sep...)
@@ -395,13 +399,13 @@ func (o *logsOutput) appendRow(b []byte, r *cleanRow, sharedService bool) []byte
 	if r.TraceID != "" {
 		b = append(b, sep...)
 		sep = " "
-		b = append(b, "trace="...)
+		b = append(b, "trace_id="...)
 		b = append(b, r.TraceID...)
 	}
 	if r.SpanID != "" {
 		b = append(b, sep...)
 		sep = " "
-		b = append(b, "span="...)
+		b = append(b, "span_id="...)
 		b = append(b, r.SpanID...)
 	}
 	b = append(b, sep...)
@@ -415,14 +419,21 @@ func appendBody(b []byte, body string) []byte {
 	if !strings.ContainsAny(body, "\n\t") {
 		return append(b, body...)
 	}
+	afterBreak := false
 	for _, r := range body {
-		switch r {
-		case '\n':
+		switch {
+		case r == '\n':
 			b = append(b, " ⏎ "...)
-		case '\t':
+			afterBreak = true
+		case afterBreak && (r == ' ' || r == '\t'):
+			// The indentation of a stack trace line is noise once lines
+			// are joined.
+		case r == '\t':
 			b = append(b, ' ')
+			afterBreak = false
 		default:
 			b = utf8.AppendRune(b, r)
+			afterBreak = false
 		}
 	}
 	return b
@@ -459,8 +470,15 @@ func (o *logsOutput) text() string {
 		order = "earliest first"
 	}
 	b.WriteString(strconv.Itoa(o.shown))
-	b.WriteString(" logs, ")
-	b.WriteString(order)
+	if o.shown == 1 {
+		b.WriteString(" log")
+	} else {
+		b.WriteString(" logs")
+	}
+	if o.shown > 1 {
+		b.WriteString(", ")
+		b.WriteString(order)
+	}
 	b.WriteString(" · window ")
 	b.WriteString(win.String())
 	b.WriteString(" (UTC)")
@@ -479,8 +497,13 @@ func (o *logsOutput) text() string {
 		}
 	}
 	b.Write(o.body)
-	if o.elided {
-		b.WriteString("(attributes whose value the body already shows are not repeated)\n")
+	if o.cutBodies {
+		b.WriteString("(…[+N]: N more characters of the body; max_body_chars=0 shows whole bodies)\n")
+	}
+	if len(o.elided) > 0 {
+		b.WriteString("(not repeated where the body shows the value: ")
+		b.WriteString(strings.Join(o.elided, ", "))
+		b.WriteString(")\n")
 	}
 	if o.budgetCut {
 		b.WriteString("showing ")
@@ -519,9 +542,15 @@ type logsJSON struct {
 	HasMore    bool              `json:"has_more"`
 	NextCursor string            `json:"next_cursor,omitempty"`
 	BudgetCut  bool              `json:"cut_by_output_budget,omitempty"`
-	Shared     map[string]string `json:"same_on_every_row,omitempty"`
+	Shared     *sharedJSON       `json:"same_on_every_row,omitempty"`
 	Rows       []json.RawMessage `json:"rows"`
 	Hints      []string          `json:"hints,omitempty"`
+}
+
+// sharedJSON holds what every row has, split by scope as the rows are.
+type sharedJSON struct {
+	Attrs    map[string]string `json:"attributes,omitempty"`
+	Resource map[string]string `json:"resource_attributes,omitempty"`
 }
 
 type windowJSON struct {
@@ -537,9 +566,16 @@ func (o *logsOutput) json() logsJSON {
 		Rows: make([]json.RawMessage, 0, len(o.ends)),
 	}
 	if len(o.shared) > 0 && o.shown > 1 {
-		j.Shared = map[string]string{}
+		j.Shared = &sharedJSON{}
 		for _, kv := range o.shared {
-			j.Shared[kv.name] = kv.value
+			m := &j.Shared.Attrs
+			if kv.resource {
+				m = &j.Shared.Resource
+			}
+			if *m == nil {
+				*m = map[string]string{}
+			}
+			(*m)[kv.name] = kv.value
 		}
 	}
 	start := 0
@@ -598,4 +634,13 @@ func upperLevel(l string) string {
 		return "FATAL"
 	}
 	return strings.ToUpper(l)
+}
+
+// serviceLabel names the missing service the way list_services does, so
+// the label can be passed back in services.
+func serviceLabel(s string) string {
+	if s == "" {
+		return noService
+	}
+	return s
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/sandbox"
@@ -156,16 +157,30 @@ func TestQueryLogsUntrustedContent(t *testing.T) {
 func TestQueryLogsCutsLongBodies(t *testing.T) {
 	h := newHarness(t, sandbox.KeyFull, func(c *Config) { c.MaxOutputChars = 1 << 30 })
 	out := h.ok(NameQueryLogs, map[string]any{"date_from": "-24h", "limit": 1000, "max_body_chars": 120})
-	if !strings.Contains(out, " chars cut; max_body_chars=0 shows all]") {
-		t.Fatal("no cut marker in a day of logs that has long bodies")
+	if !strings.Contains(out, "(…[+N]: N more characters of the body; max_body_chars=0 shows whole bodies)") {
+		t.Fatal("no explanation of the cut marker in a day of logs that has long bodies")
 	}
+	cut := 0
 	for _, l := range strings.Split(out, "\n") {
-		if i := strings.Index(l, " …[+"); i >= 0 {
+		if i := strings.Index(l, " …[+"); i >= 0 && uuidInText.MatchString(l) {
 			var n int
-			if _, err := fmt.Sscanf(l[i:], " …[+%d chars cut", &n); err != nil || n <= 0 {
+			if _, err := fmt.Sscanf(l[i:], " …[+%d]", &n); err != nil || n <= 0 {
 				t.Errorf("bad cut marker in %q", l)
 			}
+			// The row's body (after time, level, service) is at most 120
+			// characters before the marker; newlines print as " ⏎ ".
+			m := regexp.MustCompile(`^\S+ [A-Z]+ +\S+  (.*) …\[\+\d+\]`).FindStringSubmatch(l)
+			if m == nil {
+				t.Fatalf("row layout: %q", l)
+			}
+			if body := strings.ReplaceAll(m[1], " ⏎ ", "\n"); utf8.RuneCountInString(body) > 120 {
+				t.Errorf("body of %d characters with max_body_chars=120: %q", utf8.RuneCountInString(body), l)
+			}
+			cut++
 		}
+	}
+	if cut == 0 {
+		t.Fatal("no row carries a cut marker")
 	}
 }
 
@@ -312,7 +327,7 @@ func TestQueryLogsJSONMatchesText(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &page); err != nil {
 		t.Fatal(err)
 	}
-	if page.Shared["service.name"] != "payments" || page.Window.From != "2026-11-25T13:00:00Z" {
+	if page.Shared == nil || page.Shared.Resource["service.name"] != "payments" || page.Window.From != "2026-11-25T13:00:00Z" {
 		t.Errorf("json page header: %+v", page)
 	}
 }
