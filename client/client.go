@@ -25,6 +25,9 @@ const (
 	DefaultRetryWaitMin     = 250 * time.Millisecond
 	DefaultRetryWaitMax     = 10 * time.Second
 	DefaultMaxResponseBytes = 32 << 20
+
+	// defaultMaxIdleConnsPerHost sizes the default transport's pool for one busy host.
+	defaultMaxIdleConnsPerHost = 128
 )
 
 // Cloud hosts selectable by name in Options.Host.
@@ -147,6 +150,11 @@ func newRestyClient(transport http.RoundTripper, log *slog.Logger) *resty.Client
 	rc.SetCookieJar(nil)
 	if transport != nil {
 		rc.SetTransport(transport)
+	} else if t, err := rc.Transport(); err == nil {
+		// resty keeps GOMAXPROCS+1 idle connections per host: with more concurrent callers
+		// than that, most requests would open (and TLS-handshake) a new connection.
+		t.MaxIdleConns = max(t.MaxIdleConns, defaultMaxIdleConnsPerHost)
+		t.MaxIdleConnsPerHost = defaultMaxIdleConnsPerHost
 	}
 	rc.SetRetryCount(0)
 	rc.SetDisableWarn(true)

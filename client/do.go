@@ -61,15 +61,16 @@ func (c *Client) do(ctx context.Context, key string, r *request) error {
 	if r.body != nil {
 		var err error
 		if body, err = json.Marshal(r.body); err != nil {
-			return &Error{Kind: KindValidation, Method: r.method, Path: c.pathFor(r),
+			return &Error{Kind: KindValidation, Method: r.method, Path: c.pathFor(r, c.useEnvironments.Load()),
 				Detail: "the request could not be encoded as JSON: " + err.Error()}
 		}
 	}
 
-	switchedToEnvironments := false
+	env := c.useEnvironments.Load() // this call's prefix: /api/environments/ when true
+	switchedPrefix := false
 	retries := 0
 	for attempt := 1; ; attempt++ {
-		path := c.pathFor(r)
+		path := c.pathFor(r, env)
 		e := c.attempt(ctx, key, r, path, body, attemptTimeout)
 		if e == nil {
 			return nil
@@ -78,17 +79,18 @@ func (c *Client) do(ctx context.Context, key string, r *request) error {
 		e.scrubKey(key)
 
 		if r.project > 0 && isEndpointNotFound(e) {
-			if !switchedToEnvironments && !c.useEnvironments.Load() {
-				// The host predates /api/projects/ for logs: a 404 from routing means nothing ran.
-				c.useEnvironments.Store(true)
-				switchedToEnvironments = true
-				c.log.LogAttrs(ctx, slog.LevelDebug, "posthog: endpoint not found under /api/projects/, trying /api/environments/",
-					slog.String("path", path))
+			if !switchedPrefix {
+				// A 404 from routing means nothing ran. Under /api/projects/ the host predates
+				// it for logs; under a remembered /api/environments/ the deprecated alias is
+				// gone (the host was upgraded): either way try the other prefix once.
+				switchedPrefix = true
+				env = !env
+				c.useEnvironments.Store(env)
+				c.log.LogAttrs(ctx, slog.LevelDebug, "posthog: endpoint not found, trying the other API prefix",
+					slog.String("path", path), slog.String("next", c.pathFor(r, env)))
 				continue
 			}
-			if switchedToEnvironments {
-				c.useEnvironments.Store(false) // neither prefix knows it: don't pin the alias
-			}
+			c.useEnvironments.Store(false) // neither prefix knows it: don't pin the alias
 		}
 
 		wait, retry := c.retryPlan(r, e, retries)
@@ -187,7 +189,7 @@ func (c *Client) attempt(ctx context.Context, key string, r *request, path strin
 	if raw.StatusCode >= 200 && raw.StatusCode < 300 {
 		e = c.readSuccess(ctx, actx, r, raw, timeout)
 	} else {
-		e = c.readFailure(r, raw)
+		e = c.readFailure(r, raw, key)
 	}
 	if e != nil {
 		e.scrubKey(key) // before logging: a server may echo what it received
@@ -198,6 +200,9 @@ func (c *Client) attempt(ctx context.Context, key string, r *request, path strin
 
 func (c *Client) readSuccess(ctx, actx context.Context, r *request, raw *http.Response, timeout time.Duration) *Error {
 	if r.decode == nil {
+		// Nothing to decode (a DELETE's 204), but a body, if any, is read (up to a bound) so
+		// the connection goes back to the pool instead of being closed.
+		_, _ = io.Copy(io.Discard, io.LimitReader(raw.Body, maxErrorBodyBytes))
 		return nil
 	}
 	buf, e := c.readLimited(raw)
@@ -217,9 +222,9 @@ func (c *Client) readSuccess(ctx, actx context.Context, r *request, raw *http.Re
 	return nil
 }
 
-func (c *Client) readFailure(r *request, raw *http.Response) *Error {
+func (c *Client) readFailure(r *request, raw *http.Response, key string) *Error {
 	data, _ := io.ReadAll(io.LimitReader(raw.Body, maxErrorBodyBytes))
-	e := ParseErrorBody(raw.StatusCode, raw.Header.Get("Content-Type"), data)
+	e := parseErrorBody(raw.StatusCode, raw.Header.Get("Content-Type"), data, key)
 	status := raw.StatusCode
 	switch {
 	case status >= 300 && status < 400:
@@ -341,12 +346,13 @@ func (c *Client) validateRequest(key string, r *request) *Error {
 	return nil
 }
 
-func (c *Client) pathFor(r *request) string {
+// pathFor is r's path: absolute, or under /api/environments/{id}/ when env, else /api/projects/{id}/.
+func (c *Client) pathFor(r *request, env bool) string {
 	if r.project == 0 {
 		return r.path
 	}
 	prefix := "/api/projects/"
-	if c.useEnvironments.Load() {
+	if env {
 		prefix = "/api/environments/"
 	}
 	return prefix + strconv.FormatInt(r.project, 10) + "/" + r.path

@@ -5,7 +5,8 @@
 // One Client serves one host ("us", "eu" or a self-hosted base URL) and many callers: the
 // API key and project travel with each call in an Auth. Requests go to
 // /api/projects/{id}/logs/...; a host that answers 404 "Endpoint not found." there is
-// retried once under the deprecated /api/environments/{id}/ alias, which is then remembered.
+// retried once under the deprecated /api/environments/{id}/ alias, which is then remembered
+// until it answers "Endpoint not found." in turn (then /api/projects/ is tried again).
 //
 // # Errors
 //

@@ -122,6 +122,13 @@ func kindForStatus(status int) Kind {
 // dicts like `{"uuid":["This field is required."]}`, plain text, or an HTML page (reduced
 // to a generic detail, never echoed). It never returns nil and never panics.
 func ParseErrorBody(status int, contentType string, body []byte) *Error {
+	return parseErrorBody(status, contentType, body, "")
+}
+
+// parseErrorBody is ParseErrorBody that also masks key (and anything key-shaped) before the
+// text is cleaned and bounded: bounding first could cut the key and leave a prefix behind
+// that no later scrub recognises.
+func parseErrorBody(status int, contentType string, body []byte, key string) *Error {
 	e := &Error{Kind: kindForStatus(status), Status: status}
 	trimmed := bytes.TrimSpace(body)
 	switch {
@@ -134,9 +141,9 @@ func ParseErrorBody(status int, contentType string, body []byte) *Error {
 	default:
 		e.Detail = string(trimmed)
 	}
-	e.Detail = cleanDetail(e.Detail)
-	e.Code = cleanShort(e.Code)
-	e.Attr = cleanShort(e.Attr)
+	e.Detail = cleanDetail(scrubText(e.Detail, key))
+	e.Code = cleanShort(scrubText(e.Code, key))
+	e.Attr = cleanShort(scrubText(e.Attr, key))
 	if e.Detail == "" {
 		e.Detail = genericDetail(status)
 	}
@@ -395,14 +402,16 @@ func redactSecrets(s string) string {
 
 // scrubKey removes the caller's key (and anything key-shaped) from every text field.
 func (e *Error) scrubKey(key string) {
-	scrub := func(s string) string {
-		if key != "" && strings.Contains(s, key) {
-			s = strings.ReplaceAll(s, key, "[redacted key]")
-		}
-		return redactSecrets(s)
+	e.Detail = scrubText(e.Detail, key)
+	e.Code = scrubText(e.Code, key)
+	e.Attr = scrubText(e.Attr, key)
+	e.Path = scrubText(e.Path, key)
+}
+
+// scrubText masks key (when given) and anything key-shaped in s.
+func scrubText(s, key string) string {
+	if key != "" && strings.Contains(s, key) {
+		s = strings.ReplaceAll(s, key, "[redacted key]")
 	}
-	e.Detail = scrub(e.Detail)
-	e.Code = scrub(e.Code)
-	e.Attr = scrub(e.Attr)
-	e.Path = scrub(e.Path)
+	return redactSecrets(s)
 }

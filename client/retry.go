@@ -1,6 +1,7 @@
 package client
 
 import (
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"regexp"
@@ -19,10 +20,10 @@ func parseRetryAfter(v string) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs != secs {
+		if secs <= 0 || math.IsNaN(secs) || math.IsInf(secs, 0) {
 			return 0
 		}
-		return min(time.Duration(secs*float64(time.Second)), maxServerWait)
+		return secondsToWait(secs)
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		if d := time.Until(t); d > 0 {
@@ -45,7 +46,16 @@ func waitFromDetail(detail string) time.Duration {
 	if err != nil || secs <= 0 {
 		return 0
 	}
-	return min(time.Duration(secs*float64(time.Second)), maxServerWait)
+	return secondsToWait(secs)
+}
+
+// secondsToWait converts a positive number of seconds, capped at maxServerWait. The cap is
+// applied before converting: a huge value would overflow time.Duration into a negative wait.
+func secondsToWait(secs float64) time.Duration {
+	if secs >= maxServerWait.Seconds() {
+		return maxServerWait
+	}
+	return time.Duration(secs * float64(time.Second))
 }
 
 func randInt63n(n int64) int64 { return rand.Int64N(n) }

@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -141,7 +142,7 @@ func (s *Server) HTTPHandler(cfg HTTPConfig) http.Handler {
 		server.WithStreamableHTTPLogger(s.log),
 	)
 	mux := http.NewServeMux()
-	mux.Handle("/mcp", s.authenticate(cfg, streamable))
+	mux.Handle("/mcp", s.authenticate(cfg, newInflightRequests(), streamable))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok")
@@ -221,8 +222,9 @@ func originAllowed(origin string, hostAllowed func(string) bool) bool {
 
 // authenticate bounds the body, resolves the caller from the request's
 // key and project header, and answers 401/403/400/413 itself, so that the
-// MCP layer only sees requests it can serve.
-func (s *Server) authenticate(cfg HTTPConfig, next http.Handler) http.Handler {
+// MCP layer only sees requests it can serve. It also answers
+// notifications/cancelled, scoped to the caller's key (see inflight).
+func (s *Server) authenticate(cfg HTTPConfig, inflight *inflightRequests, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > cfg.MaxBodyBytes {
 			s.rejectTooLarge(w, cfg.MaxBodyBytes)
@@ -278,6 +280,12 @@ func (s *Server) authenticate(cfg HTTPConfig, next http.Handler) http.Handler {
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			ctx, release, done := inflight.trackCancellation(w, r, sha256.Sum256([]byte(key)), body)
+			defer release()
+			if done {
+				return
+			}
+			r = r.WithContext(ctx)
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), httpCallerKey{}, caller)))
 	})

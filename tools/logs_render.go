@@ -42,8 +42,8 @@ type logsOutput struct {
 	perService map[string][]attrKV
 	elided     []string // keys left out of rows because the body shows their value
 	cutBodies  bool     // some body was cut at max_body_chars
-	body       []byte // the rows shown, one per line
-	ends       []int  // offset just past each row's newline in body
+	body       []byte   // the rows shown, one per line
+	ends       []int    // offset just past each row's newline in body
 	more       bool
 	next       string
 	budgetCut  bool
