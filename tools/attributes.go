@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -204,37 +207,100 @@ func handleGetAttributeValues(ctx context.Context, e *env, c *call) *mcp.CallToo
 		scope = "resource"
 	}
 	key := e.clean.String(args.Key)
+	vals := e.attributeValues(res.Results)
+	more := len(res.Results) == limit
 	if asJSON {
-		type valueJSON struct {
-			Value string `json:"value"`
-			Count *int64 `json:"count,omitempty"`
-		}
-		vals := make([]valueJSON, 0, len(res.Results))
-		for _, v := range res.Results {
-			vals = append(vals, valueJSON{e.clean.String(v.Value), v.Count})
-		}
-		return jsonResult(map[string]any{"key": key, "scope": scope, "window": windowJSON{isoTime(win.From), isoTime(win.To)}, "values": vals})
+		return jsonResult(map[string]any{"key": key, "scope": scope, "window": windowJSON{isoTime(win.From), isoTime(win.To)}, "values": vals, "limit_reached": more})
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (%s attribute) · %d values · window %s (UTC)\n", key, scope, len(res.Results), win)
-	if len(res.Results) == 0 {
+	fmt.Fprintf(&b, "%s (%s attribute) · %s · window %s (UTC)", key, scope, plural(len(vals), "value"), win)
+	if more {
+		b.WriteString(" · limit reached, more may exist: raise limit or add search")
+	}
+	b.WriteByte('\n')
+	if len(vals) == 0 {
 		other := "resource"
 		if resource {
 			other = "log"
 		}
-		fmt.Fprintf(&b, "No values. Try scope %q (list_attributes shows which scope has %s), a wider window (date_from \"-24h\"), or a shorter search.\n", other, key)
+		var tries []string
+		tries = append(tries, fmt.Sprintf("scope %q (list_attributes shows which scope has %s)", other, key))
+		if win.Duration() < 24*time.Hour {
+			tries = append(tries, `a wider window (date_from "-24h")`)
+		}
+		if args.Search != "" {
+			tries = append(tries, "a shorter search")
+		}
+		if len(args.Services) > 0 || len(args.Filters) > 0 {
+			tries = append(tries, "fewer services or filters (the key may only exist on other services)")
+		}
+		fmt.Fprintf(&b, "No values. Try %s.\n", strings.Join(tries, "; "))
 		return textResult(b.String())
 	}
-	rows := make([][]string, 0, len(res.Results))
-	for _, v := range res.Results {
+	rows := make([][]string, 0, len(vals))
+	example := ""
+	for _, v := range vals {
 		n := "?"
 		if v.Count != nil {
 			n = thousands(*v.Count)
 		}
-		rows = append(rows, []string{n, quoteIfNeeded(e.clean.String(v.Value))})
+		shown := quoteIfNeeded(v.Value)
+		if v.Masked {
+			shown += " (masked)"
+		} else if example == "" {
+			example = v.Value
+		}
+		rows = append(rows, []string{n, shown})
 	}
 	b.WriteString(table([]string{"count", "value"}, []bool{true, false}, rows))
-	example, _ := json.Marshal(map[string]any{"filters": []filterArg{{Key: args.Key, Value: e.clean.String(res.Results[0].Value), Scope: scope}}})
-	fmt.Fprintf(&b, "next: query_logs %s\n", example)
+	// The suggestion carries this call's window and filters, so it finds
+	// the rows these counts describe.
+	next := filterArg{Key: args.Key, Value: example, Scope: scope}
+	if example == "" {
+		next = filterArg{Key: args.Key, Operator: "is_set", Scope: scope}
+		b.WriteString("(masked values hide secrets and cannot be matched exactly; is_set finds the rows)\n")
+	}
+	q := map[string]any{"date_from": isoTime(win.From), "date_to": isoTime(win.To), "filters": append(slices.Clone(args.Filters), next)}
+	if len(args.Services) > 0 {
+		q["services"] = args.Services
+	}
+	suggestion, _ := json.Marshal(q)
+	fmt.Fprintf(&b, "next: query_logs %s\n", suggestion)
 	return textResult(b.String())
+}
+
+// attributeValue is one value as printed: sanitised, with identical
+// printed values merged.
+type attributeValue struct {
+	Value  string `json:"value"`
+	Count  *int64 `json:"count,omitempty"`
+	Masked bool   `json:"masked,omitempty"` // a secret or control characters were removed
+}
+
+// attributeValues sanitises values and merges those that print the same
+// (three different tokens all print "Bearer [REDACTED]").
+func (e *env) attributeValues(in []client.AttributeValue) []attributeValue {
+	out := make([]attributeValue, 0, len(in))
+	index := map[string]int{}
+	for _, v := range in {
+		clean := e.clean.String(v.Value)
+		if i, ok := index[clean]; ok {
+			if out[i].Count != nil && v.Count != nil {
+				sum := *out[i].Count + *v.Count
+				out[i].Count = &sum
+			}
+			continue
+		}
+		index[clean] = len(out)
+		out = append(out, attributeValue{Value: clean, Count: v.Count, Masked: clean != v.Value})
+	}
+	return out
+}
+
+// plural writes "1 value", "3 values".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -211,24 +211,31 @@ func mergeFilters(view, explicit filterArgs) filterArgs {
 
 // emptyHints explains an empty result with next steps an agent can take.
 func (e *env) emptyHints(ctx context.Context, auth client.Auth, st cursorState) []string {
+	// A misspelt service explains everything: say that first, and do not
+	// suggest widening a window that could never match.
+	if len(st.Services) > 0 {
+		if hints := e.serviceHints(ctx, auth, st); len(hints) > 0 {
+			return hints
+		}
+	}
 	var hints []string
 	win := timerange.Window{From: st.From, To: st.To}
 	if win.Duration().Hours() < 24 {
 		hints = append(hints, `a wider window (date_from "-24h")`)
 	}
-	if len(st.Services) > 0 {
-		hints = append(hints, e.serviceHints(ctx, auth, st)...)
-	}
 	for _, p := range st.Props {
-		switch {
-		case p.Type == "log_attribute" && isResourceKey(p.Key):
-			hints = append(hints, fmt.Sprintf(`%s is usually a resource attribute: use scope "resource"`, p.Key))
-		case p.Type == "log_resource_attribute" && !isResourceKey(p.Key):
-			hints = append(hints, fmt.Sprintf(`%s may be a log attribute, not a resource one: try scope "log" (list_attributes shows which)`, p.Key))
+		switch p.Type {
+		case "log_attribute":
+			hints = append(hints, fmt.Sprintf(`%s was sent as a log attribute; if list_attributes lists it under resource, set "scope": "resource"`, p.Key))
+		case "log_resource_attribute":
+			if p.Key == serviceKey && p.Operator == "is_not_set" {
+				continue // our own translation of "(no service)"
+			}
+			hints = append(hints, fmt.Sprintf(`%s was sent as a resource attribute; if list_attributes lists it under log, set "scope": "log"`, p.Key))
 		}
 	}
 	if len(st.Props) > 0 {
-		hints = append(hints, "check keys and values with list_attributes / get_attribute_values")
+		hints = append(hints, "check values with get_attribute_values")
 	}
 	if st.Search != "" {
 		hints = append(hints, "search matches a substring of the body: try a shorter term")

@@ -300,15 +300,36 @@ func directUUIDs(t *testing.T, order string, window map[string]any) []string {
 
 func TestQueryLogsEmptyResultHints(t *testing.T) {
 	h := newHarness(t, sandbox.KeyFull, nil)
-	out := h.ok(NameQueryLogs, map[string]any{"services": []string{"checkout-api"}})
-	for _, want := range []string{"No logs matched", `date_from "-24h"`, `"checkout-api" has no logs`, `closest: "checkout"`, "list_services"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("missing hint %q in:\n%s", want, out)
-		}
+	tests := []struct {
+		name      string
+		args      map[string]any
+		want, not []string
+	}{
+		{"misspelt service", map[string]any{"services": []string{"checkout-api"}},
+			[]string{"No logs matched", `service "checkout-api" has no logs in the last 24h (closest: "checkout")`, "list_services"},
+			[]string{"wider window"}},
+		{"explicit wrong scope", map[string]any{"filters": []map[string]any{{"key": "k8s.pod.name", "value": "nope", "scope": "log"}}},
+			[]string{`k8s.pod.name was sent as a log attribute; if list_attributes lists it under resource, set "scope": "resource"`, `date_from "-24h"`},
+			nil},
+		{"scope inferred from the prefix", map[string]any{"filters": []map[string]any{{"key": "service.tier", "value": "gold"}}, "date_from": "-24h"},
+			[]string{`service.tier was sent as a resource attribute; if list_attributes lists it under log, set "scope": "log"`},
+			[]string{"wider window"}},
+		{"search", map[string]any{"search": "no such text anywhere", "severity": []string{"fatal"}},
+			[]string{"try a shorter term", "drop the severity filter"},
+			[]string{"get_attribute_values"}},
 	}
-	out = h.ok(NameQueryLogs, map[string]any{"filters": []map[string]any{{"key": "k8s.pod.name", "value": "nope", "scope": "log"}}})
-	if !strings.Contains(out, `k8s.pod.name is usually a resource attribute: use scope "resource"`) {
-		t.Errorf("missing scope hint:\n%s", out)
+	for _, tc := range tests {
+		out := h.ok(NameQueryLogs, tc.args)
+		for _, w := range tc.want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s: missing hint %q in:\n%s", tc.name, w, out)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(out, n) {
+				t.Errorf("%s: hint %q does not apply:\n%s", tc.name, n, out)
+			}
+		}
 	}
 }
 

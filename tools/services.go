@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -75,6 +76,7 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 		}
 	}
 	axis, width, all := bucketsOf(points)
+	axis = trimToWindow(axis, all, win.To)
 	trend := map[string]*series{}
 	for _, s := range all {
 		trend[s.name] = s
@@ -87,7 +89,7 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 	if len(shown) > limit {
 		shown = shown[:limit]
 	}
-	chart := volumeChart{win: win, axis: axis, width: width}
+	chart := volumeChart{win: win, axis: axis, width: width, breakdown: "service", base: args.filterArgs}
 
 	if asJSON {
 		type svcJSON struct {
@@ -109,7 +111,7 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 				for _, sp := range findSpikes(t.counts) {
 					from, to := chart.spikeWindow(sp)
 					sj.Spikes = append(sj.Spikes, spikeJSON{From: isoTime(from), To: isoTime(to), Logs: sp.total, Baseline: sp.baseline, Ratio: sp.ratio(),
-						Query: map[string]any{"services": []string{s.Name}, "date_from": isoTime(from), "date_to": isoTime(to)}})
+						Query: chart.spikeQuery(s.Name, from, to)})
 				}
 			}
 			out.Services = append(out.Services, sj)
@@ -134,6 +136,9 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 	trendLabel := "trend"
 	if len(axis) > 0 {
 		trendLabel = fmt.Sprintf("trend (%s buckets)", widthLabel(width))
+		if p := partialEdges(axis, width, win.From, win.To); p != "" {
+			trendLabel = fmt.Sprintf("trend (%s buckets, %s)", widthLabel(width), p)
+		}
 	}
 	rows := make([][]string, 0, len(shown))
 	var spikes []string
@@ -144,8 +149,9 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 			line = sparkline(t.counts)
 			for _, sp := range findSpikes(t.counts) {
 				from, to := chart.spikeWindow(sp)
-				spikes = append(spikes, fmt.Sprintf("spike: %s %s → %s, %s logs (×%.0f its baseline) → query_logs {\"services\":[%q],\"date_from\":%q,\"date_to\":%q}",
-					name, shortTime(from, chart.withDate()), shortTime(to, chart.withDate()), thousands(sp.total), sp.ratio(), name, isoTime(from), isoTime(to)))
+				q, _ := json.Marshal(chart.spikeQuery(s.Name, from, to))
+				spikes = append(spikes, fmt.Sprintf("spike: %s %s → %s, %s logs %s → query_logs %s",
+					name, shortTime(from, chart.withDate()), shortTime(to, chart.withDate()), thousands(sp.total), sp.versus(width), q))
 			}
 		}
 		rows = append(rows, []string{

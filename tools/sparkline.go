@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -76,6 +78,7 @@ func handleGetSparkline(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 		points = append(points, point{t: t, series: e.clean.String(p.Series), count: p.Count})
 	}
 	axis, width, all := bucketsOf(points)
+	axis = trimToWindow(axis, all, win.To)
 	sortSeries(all, breakdown)
 	chart := volumeChart{win: win, axis: axis, width: width, series: all, breakdown: breakdown, base: args.filterArgs}
 	if asJSON {
@@ -124,7 +127,10 @@ func (v volumeChart) text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "log volume by %s · %s (UTC)", v.breakdown, v.win)
 	if len(v.axis) > 0 {
-		fmt.Fprintf(&b, " · %d %s buckets", len(v.axis), widthLabel(v.width))
+		fmt.Fprintf(&b, " · %d buckets of %s", len(v.axis), durationLabel(v.width))
+		if p := partialEdges(v.axis, v.width, v.win.From, v.win.To); p != "" {
+			fmt.Fprintf(&b, " (%s)", p)
+		}
 	}
 	b.WriteByte('\n')
 	if len(v.series) == 0 {
@@ -151,8 +157,8 @@ func (v volumeChart) text() string {
 		for _, sp := range findSpikes(s.counts) {
 			spikes++
 			from, to := v.spikeWindow(sp)
-			fmt.Fprintf(&b, "spike: %s %s → %s, %s logs vs a baseline of %s per %s bucket (×%.0f)\n",
-				s.name, shortTime(from, v.withDate()), shortTime(to, v.withDate()), thousands(sp.total), formatRate(sp.baseline), widthLabel(v.width), sp.ratio())
+			fmt.Fprintf(&b, "spike: %s %s → %s, %s logs %s\n",
+				s.name, shortTime(from, v.withDate()), shortTime(to, v.withDate()), thousands(sp.total), sp.versus(v.width))
 			q, _ := json.Marshal(v.spikeQuery(s.name, from, to))
 			fmt.Fprintf(&b, "  → query_logs %s\n", q)
 		}
@@ -163,11 +169,12 @@ func (v volumeChart) text() string {
 	return b.String()
 }
 
+// formatRate prints a mean count: one decimal below 10, whole above.
 func formatRate(f float64) string {
-	if f == float64(int64(f)) {
-		return thousands(int64(f))
+	if f >= 10 {
+		return thousands(int64(math.Round(f)))
 	}
-	return fmt.Sprintf("%.1f", f)
+	return strconv.FormatFloat(f, 'f', 1, 64)
 }
 
 // spikeWindow is the exact time range of a spike's buckets.
@@ -218,7 +225,7 @@ type spikeJSON struct {
 	To       string         `json:"to"`
 	Logs     int64          `json:"logs"`
 	Baseline float64        `json:"baseline_per_bucket"`
-	Ratio    float64        `json:"ratio"`
+	Ratio    float64        `json:"ratio,omitempty"` // absent when the baseline is 0
 	Query    map[string]any `json:"query_logs"`
 }
 

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -19,13 +20,30 @@ type series struct {
 type spike struct {
 	first, last int   // bucket indexes, inclusive
 	total       int64 // logs in the run
-	baseline    float64
+	// baseline is the mean count of the series' buckets outside every
+	// spike: what the series does when nothing is happening.
+	baseline float64
 }
 
-// ratio is how many times the baseline rate the spike ran at.
+// rate is the spike's mean count per bucket.
+func (s spike) rate() float64 { return float64(s.total) / float64(s.last-s.first+1) }
+
+// ratio is how many times the baseline rate the spike ran at; 0 when the
+// baseline is zero (the series was silent before).
 func (s spike) ratio() float64 {
-	per := float64(s.total) / float64(s.last-s.first+1)
-	return per / max(s.baseline, 1)
+	if s.baseline == 0 {
+		return 0
+	}
+	return s.rate() / s.baseline
+}
+
+// versus describes the spike against its baseline, e.g. "vs a baseline
+// of 0.4 per 10-minute bucket (×207)".
+func (s spike) versus(width time.Duration) string {
+	if s.baseline == 0 {
+		return "where the series is otherwise silent"
+	}
+	return fmt.Sprintf("vs a baseline of %s per %s bucket (×%.0f)", formatRate(s.baseline), widthLabel(width), s.ratio())
 }
 
 // minSpikeCount keeps a handful of lines in a quiet series from being
@@ -53,13 +71,30 @@ func findSpikes(counts []int64) []spike {
 		if float64(counts[i]) < threshold {
 			continue
 		}
-		s := spike{first: i, baseline: base}
+		s := spike{first: i}
 		for i < len(counts) && float64(counts[i]) >= threshold {
 			s.total += counts[i]
 			s.last = i
 			i++
 		}
 		out = append(out, s)
+	}
+	var quiet, quietBuckets int64
+	next := 0
+	for i, c := range counts {
+		if next < len(out) && i > out[next].last {
+			next++
+		}
+		if next < len(out) && i >= out[next].first {
+			continue
+		}
+		quiet += c
+		quietBuckets++
+	}
+	for i := range out {
+		if quietBuckets > 0 {
+			out[i].baseline = float64(quiet) / float64(quietBuckets)
+		}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].total > out[b].total })
 	if len(out) > 3 {
@@ -110,6 +145,18 @@ type point struct {
 	count  int64
 }
 
+// durationLabel names a bucket width as a duration: "1 minute", "2 hours".
+func durationLabel(d time.Duration) string {
+	n, unit := int(d/time.Second), "second"
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		n, unit = int(d/time.Hour), "hour"
+	case d >= time.Minute && d%time.Minute == 0:
+		n, unit = int(d/time.Minute), "minute"
+	}
+	return plural(n, unit)
+}
+
 // widthLabel names a bucket width the way people say it: "1-minute", "2-hour".
 func widthLabel(d time.Duration) string {
 	switch {
@@ -119,4 +166,43 @@ func widthLabel(d time.Duration) string {
 		return strconv.Itoa(int(d/time.Minute)) + "-minute"
 	}
 	return strconv.Itoa(int(d/time.Second)) + "-second"
+}
+
+// trimToWindow drops buckets that start at or after the window's end:
+// PostHog may return one, always empty, and a sparkline ending in a zero
+// reads as "it stopped".
+func trimToWindow(axis []time.Time, all []*series, to time.Time) []time.Time {
+	n := len(axis)
+	for n > 0 && !axis[n-1].Before(to) {
+		n--
+	}
+	if n == len(axis) {
+		return axis
+	}
+	for _, s := range all {
+		for _, c := range s.counts[n:] {
+			s.total -= c
+		}
+		s.counts = s.counts[:n]
+	}
+	return axis[:n]
+}
+
+// partialEdges says which edge buckets the window covers only in part,
+// so a low first or last bar is not read as a drop.
+func partialEdges(axis []time.Time, width time.Duration, from, to time.Time) string {
+	if len(axis) == 0 {
+		return ""
+	}
+	first := axis[0].Before(from)
+	last := axis[len(axis)-1].Add(width).After(to)
+	switch {
+	case first && last:
+		return "first and last buckets partial"
+	case first:
+		return "first bucket partial"
+	case last:
+		return "last bucket partial"
+	}
+	return ""
 }
