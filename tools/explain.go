@@ -65,8 +65,11 @@ func handleExplainLog(ctx context.Context, e *env, c *call) *mcp.CallToolResult 
 		return invalidArgs(err)
 	}
 	ts, err := timerange.Parse(args.Timestamp, e.now())
+	if err == nil && !isAbsolute(args.Timestamp) {
+		err = errors.New("a relative time cannot name one log line")
+	}
 	if err != nil {
-		return invalidArgs(fmt.Errorf("timestamp: %v", err))
+		return invalidArgs(fmt.Errorf(`timestamp: %v; pass the row's own timestamp as query_logs printed it, e.g. "2026-11-25T14:01:58.123Z"`, err))
 	}
 	auth, err := c.auth(args.projectArgs)
 	if err != nil {
@@ -140,13 +143,15 @@ func renderExplanation(ex client.Explanation) string {
 		}
 	}
 	if len(ex.KeyFields) > 0 {
-		b.WriteString("key fields:")
-		for _, k := range ex.KeyFields {
-			fmt.Fprintf(&b, " %s=%s", k.Field, quoteIfNeeded(k.Value))
+		b.WriteString("key fields: ")
+		for i, k := range ex.KeyFields {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			fmt.Fprintf(&b, "%s=%s", k.Field, quoteIfNeeded(k.Value))
 			if k.Significance != "" {
 				fmt.Fprintf(&b, " (%s)", k.Significance)
 			}
-			b.WriteByte(';')
 		}
 		b.WriteByte('\n')
 	}
@@ -154,4 +159,11 @@ func renderExplanation(ex client.Explanation) string {
 		fmt.Fprintf(&b, "technical: %s\n", ex.TechnicalExplanation)
 	}
 	return b.String()
+}
+
+// isAbsolute reports whether a time expression names an instant rather
+// than an offset from now: a date-time, a date, or unix time.
+func isAbsolute(expr string) bool {
+	e := strings.TrimSpace(expr)
+	return e != "" && (isDigits(e) || (len(e) >= 10 && e[4] == '-' && isDigits(e[:4])))
 }

@@ -31,6 +31,9 @@ func TestExplainLog(t *testing.T) {
 	if len(h.sb.Requests()) != 0 {
 		t.Error("a malformed uuid reached PostHog")
 	}
+	if msg := h.fail(NameExplainLog, map[string]any{"uuid": row.UUID, "timestamp": "-2h"}); !strings.Contains(msg, "a relative time cannot name one log line") {
+		t.Error(msg)
+	}
 	if msg := h.fail(NameExplainLog, map[string]any{"uuid": "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e", "timestamp": row.Timestamp}); !strings.HasPrefix(msg, "NOT_FOUND") {
 		t.Error(msg)
 	}

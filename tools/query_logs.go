@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ func queryLogsTool() *tool {
 				prop{name: "order", schema: map[string]any{"enum": []string{"latest", "earliest"}}},
 				prop{name: "limit", schema: integer("Default 50.", 1, maxQueryLimit)},
 				prop{name: "cursor", schema: str("next_cursor of a previous result; pass alone to continue that query.")},
-				prop{name: "view", schema: str("Saved view short_id; explicit arguments override its filters.")},
+				prop{name: "view", schema: str("Saved view short_id; other arguments override its values, filters add to its filters.")},
 				prop{name: "max_body_chars", schema: map[string]any{"type": "integer", "minimum": 0, "description": "Default 300; 0 = whole body."}},
 				prop{name: "include_attributes", schema: boolean("Default true.")},
 				propFormat,
@@ -184,8 +185,9 @@ func (e *env) continueCursor(c *call, args queryLogsArgs, limit, maxBody int, as
 	return st, "", nil
 }
 
-// mergeFilters lays explicit arguments over a view's filters: any
-// argument given replaces the view's value for it.
+// mergeFilters lays explicit arguments over a view's: the window,
+// severity, services and search given replace the view's; filters are
+// added to the view's.
 func mergeFilters(view, explicit filterArgs) filterArgs {
 	out := view
 	if explicit.DateFrom != "" {
@@ -203,9 +205,8 @@ func mergeFilters(view, explicit filterArgs) filterArgs {
 	if explicit.Search != "" {
 		out.Search = explicit.Search
 	}
-	if len(explicit.Filters) > 0 {
-		out.Filters = explicit.Filters
-	}
+	// Filters add up: an agent adding a filter to a view narrows it.
+	out.Filters = append(slices.Clone(view.Filters), explicit.Filters...)
 	return out
 }
 

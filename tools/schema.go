@@ -73,10 +73,9 @@ func strList(desc string) map[string]any {
 var (
 	propDateFrom = prop{name: "date_from", schema: str(`Start: -1h (default), -15m (m = minutes), -7d, now-2h, RFC 3339 or 2026-11-25.`)}
 	propDateTo   = prop{name: "date_to", schema: str(`End; default now.`)}
-	propSeverity = prop{name: "severity", schema: map[string]any{
-		"type":  "array",
-		"items": map[string]any{"enum": []string{"trace", "debug", "info", "warn", "error", "fatal"}},
-	}}
+	// No enum: the aliases warning/critical and any case are accepted, and
+	// a client validating against an enum would refuse them.
+	propSeverity = prop{name: "severity", schema: strList("trace debug info warn error fatal (warning, critical accepted).")}
 	propServices = prop{name: "services", schema: strList("Exact names from list_services.")}
 	propSearch   = prop{name: "search", schema: str("Case-insensitive substring of the body.")}
 	propFilters  = prop{name: "filters", schema: map[string]any{

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -139,7 +140,11 @@ func handleManageViews(ctx context.Context, e *env, c *call) *mcp.CallToolResult
 		return textResult(fmt.Sprintf("deleted view %s\n", args.ShortID))
 	}
 	if asJSON {
-		return jsonResult(map[string]any{"result": verb, "view": e.viewJSON(*v)})
+		out := map[string]any{"view": e.viewJSON(*v)}
+		if verb != "" {
+			out["result"] = verb
+		}
+		return jsonResult(out)
 	}
 	if verb != "" {
 		return textResult(verb + " " + e.describeView(v))
@@ -213,6 +218,16 @@ func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs, a
 	if len(views) > limit {
 		views = views[:limit]
 	}
+	// Pinned views are the team's chosen ones: show them first.
+	slices.SortStableFunc(views, func(a, b client.View) int {
+		switch {
+		case a.Pinned == b.Pinned:
+			return 0
+		case a.Pinned:
+			return -1
+		}
+		return 1
+	})
 	if asJSON {
 		out := struct {
 			Count  int        `json:"count"`
@@ -234,7 +249,11 @@ func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs, a
 	}
 	b.WriteByte('\n')
 	if len(views) == 0 {
-		b.WriteString("No views. Create one with manage_views {\"action\":\"create\",\"name\":...,\"severity\":[...],...} (needs logs:write).\n")
+		if search != "" && list.Count > 0 {
+			fmt.Fprintf(&b, "No view name contains %q; list without search shows all %d.\n", e.clean.String(*args.Search), list.Count)
+		} else {
+			b.WriteString("No views. Create one with manage_views {\"action\":\"create\",\"name\":...,\"severity\":[...],...} (needs logs:write).\n")
+		}
 		return textResult(b.String())
 	}
 	rows := make([][]string, 0, len(views))
@@ -247,7 +266,7 @@ func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs, a
 	}
 	b.WriteString(table([]string{"short_id", "name", "pinned", "filters", "updated"}, nil, rows))
 	if offset+len(list.Results) < list.Count && search == "" {
-		fmt.Fprintf(&b, "more: manage_views {\"action\":\"list\",\"offset\":%d}\n", offset+len(list.Results))
+		fmt.Fprintf(&b, "more: manage_views {\"action\":\"list\",\"offset\":%d,\"limit\":%d}\n", offset+len(list.Results), limit)
 	}
 	b.WriteString("use one: query_logs {\"view\":\"<short_id>\"}; details: manage_views {\"action\":\"get\",\"short_id\":\"<short_id>\"}\n")
 	return textResult(b.String())

@@ -18,6 +18,12 @@ func TestViewsReadModifyWriteParity(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\d+ saved views`).MatchString(list) || !strings.Contains(list, "short_id") {
 		t.Errorf("list:\n%s", list)
 	}
+	if rows := regexp.MustCompile(`(?m)^[A-Za-z0-9]{8}  .*  (yes|no)  `).FindAllStringSubmatch(list, -1); len(rows) < 2 || rows[0][1] != "yes" {
+		t.Errorf("pinned views come first:\n%s", list)
+	}
+	if none := h.ok(NameManageViews, map[string]any{"action": "list", "search": "no such view"}); !strings.Contains(none, `No view name contains "no such view"; list without search shows all`) {
+		t.Errorf("search without match:\n%s", none)
+	}
 	created := h.ok(NameManageViews, map[string]any{
 		"action": "create", "name": "checkout errors", "pinned": true,
 		"date_from": "-15m", "severity": []string{"ERROR", "warning"}, "services": []string{"checkout"}, "search": "declined",
@@ -66,9 +72,28 @@ func TestViewsReadModifyWriteParity(t *testing.T) {
 	if !strings.Contains(partial, `"severity":["fatal"]`) || !strings.Contains(partial, `"search":"declined"`) {
 		t.Errorf("partial update:\n%s", partial)
 	}
-	// The view drives query_logs.
+	// The view drives query_logs; a filter given beside it narrows it.
 	if out := h.ok(NameQueryLogs, map[string]any{"view": id[1], "date_from": "-24h"}); !strings.Contains(out, "view "+id[1]) {
 		t.Errorf("query_logs with view:\n%.300s", out)
+	}
+	h.sb.ResetRequests()
+	h.ok(NameQueryLogs, map[string]any{"view": id[1], "date_from": "-24h", "filters": []map[string]any{{"key": "user.id", "operator": "is_set"}}})
+	var sent struct {
+		Query struct {
+			FilterGroup json.RawMessage `json:"filterGroup"`
+		} `json:"query"`
+	}
+	for _, r := range h.sb.Requests() {
+		if strings.HasSuffix(r.Path, "/logs/query/") {
+			if err := json.Unmarshal(r.Body, &sent); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, key := range []string{"http.route", "k8s.namespace.name", "user.id"} {
+		if !strings.Contains(string(sent.Query.FilterGroup), key) {
+			t.Errorf("view filters and the explicit filter must all apply; %s missing from %s", key, sent.Query.FilterGroup)
+		}
 	}
 	h.ok(NameManageViews, map[string]any{"action": "delete", "short_id": id[1]})
 	if msg := h.fail(NameManageViews, map[string]any{"action": "get", "short_id": id[1]}); !strings.HasPrefix(msg, "NOT_FOUND") {
