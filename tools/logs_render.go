@@ -39,17 +39,18 @@ type logsOutput struct {
 	varying []attrKey
 	// perService holds resource attributes constant within one service on
 	// this page (namespace, version, ...), printed once per service.
-	perService map[string][]attrKV
-	elided     []string // keys left out of rows because the body shows their value
-	cutBodies  bool     // some body was cut at max_body_chars
-	body       []byte   // the rows shown, one per line
-	ends       []int    // offset just past each row's newline in body
-	more       bool
-	next       string
-	budgetCut  bool
-	budget     int
-	hints      []string
-	view       string
+	perService  map[string][]attrKV
+	elided      []string // keys left out of rows because the body shows their value
+	sharedTrace bool     // every row has the same trace id, printed once
+	cutBodies   bool     // some body was cut at max_body_chars
+	body        []byte   // the rows shown, one per line
+	ends        []int    // offset just past each row's newline in body
+	more        bool
+	next        string
+	budgetCut   bool
+	budget      int
+	hints       []string
+	view        string
 }
 
 type attrKey struct {
@@ -101,6 +102,14 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 	}
 	if sharedService {
 		out.shared = append([]attrKV{{attrKey{serviceKey, true}, out.rows[0].Service}}, out.shared...)
+	}
+	// Following one trace, every row carries the same id: print it once.
+	out.sharedTrace = len(out.rows) > 1 && out.rows[0].TraceID != ""
+	for _, r := range out.rows[min(1, len(out.rows)):] {
+		out.sharedTrace = out.sharedTrace && r.TraceID == out.rows[0].TraceID
+	}
+	if out.sharedTrace && st.Format != "json" {
+		out.shared = append([]attrKV{{attrKey{"trace_id", false}, out.rows[0].TraceID}}, out.shared...)
 	}
 
 	// Reserve room for the header, footer and cursor, then add rows
@@ -396,7 +405,7 @@ func (o *logsOutput) appendRow(b []byte, r *cleanRow, sharedService bool) []byte
 		b = append(b, '=')
 		b = append(b, quoteIfNeeded(v)...)
 	}
-	if r.TraceID != "" {
+	if r.TraceID != "" && !o.sharedTrace {
 		b = append(b, sep...)
 		sep = " "
 		b = append(b, "trace_id="...)

@@ -391,3 +391,28 @@ func rawResultsJSON(t *testing.T, base string, body []byte) []byte {
 	}
 	return page.Results
 }
+
+// TestFollowATrace takes a trace id printed on a row and follows the
+// request across services with it, even when the model adds scope "log".
+func TestFollowATrace(t *testing.T) {
+	h := newHarness(t, sandbox.KeyFull, nil)
+	out := h.ok(NameQueryLogs, map[string]any{"services": []string{"checkout"}, "limit": 20})
+	m := regexp.MustCompile(`trace_id=([0-9a-f]{32})`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no trace id printed:\n%s", out)
+	}
+	for _, scope := range []string{"", "log"} {
+		f := map[string]any{"key": "trace_id", "value": m[1]}
+		if scope != "" {
+			f["scope"] = scope
+		}
+		trace := h.ok(NameQueryLogs, map[string]any{"filters": []map[string]any{f}, "order": "earliest", "date_from": "-2h"})
+		services := map[string]bool{}
+		for _, row := range regexp.MustCompile(`(?m)^\S+ [A-Z]+ +(\S+)  `).FindAllStringSubmatch(trace, -1) {
+			services[row[1]] = true
+		}
+		if len(services) < 2 || !strings.Contains(trace, "same on every row: trace_id="+m[1]) || strings.Count(trace, m[1]) != 1 {
+			t.Errorf("scope %q: the trace should span services: %v\n%s", scope, services, trace)
+		}
+	}
+}
