@@ -46,6 +46,12 @@ const (
 	failedIntrospectionTTL  = 15 * time.Second
 	introspectionTimeout    = 10 * time.Second
 	maxCachedKeys           = 4096
+	// maxConcurrentIntrospections bounds the introspections in flight.
+	// Each distinct key costs one upstream request that outlives the HTTP
+	// request that asked for it (up to introspectionTimeout): without a
+	// bound, anyone able to reach the server could make it open any number
+	// of connections to PostHog by sending random keys and hanging up.
+	maxConcurrentIntrospections = 32
 )
 
 // callerResolver turns a key and an optional requested project into a
@@ -58,6 +64,8 @@ type callerResolver struct {
 	now    func() time.Time
 	// maxKeys bounds the cache (maxCachedKeys; tests lower it).
 	maxKeys int
+	// slots holds a token per introspection in flight.
+	slots chan struct{}
 
 	mu      sync.Mutex
 	entries map[[sha256.Size]byte]*introspection
@@ -87,6 +95,7 @@ func newCallerResolver(c *client.Client, pinned int64, ttl time.Duration, log *s
 	}
 	return &callerResolver{
 		client: c, pinned: pinned, ttl: ttl, log: log, now: time.Now, maxKeys: maxCachedKeys,
+		slots:   make(chan struct{}, maxConcurrentIntrospections),
 		entries: map[[sha256.Size]byte]*introspection{},
 	}
 }
@@ -118,21 +127,30 @@ func (r *callerResolver) resolve(ctx context.Context, key string, requested int6
 // introspect returns the key's scopes and projects, from the cache when
 // fresh. Concurrent calls for one key share a single upstream request, which
 // runs detached from any one caller's context so that a caller giving up
-// does not fail the others.
+// does not fail the others. At most maxConcurrentIntrospections run at once;
+// a new key waits for a free slot (or for its caller to give up).
 func (r *callerResolver) introspect(ctx context.Context, key string) (*client.KeyInfo, error) {
 	hash := sha256.Sum256([]byte(key))
 	r.mu.Lock()
-	e := r.entries[hash]
-	if e != nil && e.ready() && r.now().After(e.expires) {
-		e = nil
-	}
-	if e == nil {
-		e = &introspection{done: make(chan struct{})}
-		r.entries[hash] = e
-		r.evictLocked()
-		go r.fill(e, key)
-	}
+	e := r.usableLocked(hash)
 	r.mu.Unlock()
+	if e == nil {
+		select {
+		case r.slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		r.mu.Lock()
+		if e = r.usableLocked(hash); e != nil {
+			<-r.slots // another caller started it while we waited
+		} else {
+			e = &introspection{done: make(chan struct{})}
+			r.entries[hash] = e
+			r.evictLocked()
+			go r.fill(e, key)
+		}
+		r.mu.Unlock()
+	}
 
 	select {
 	case <-e.done:
@@ -145,15 +163,39 @@ func (r *callerResolver) introspect(ctx context.Context, key string) (*client.Ke
 	return e.info, nil
 }
 
+// usableLocked returns the entry for hash if it is in flight or fresh.
+func (r *callerResolver) usableLocked(hash [sha256.Size]byte) *introspection {
+	e := r.entries[hash]
+	if e != nil && e.ready() && r.now().After(e.expires) {
+		return nil
+	}
+	return e
+}
+
+// fill runs one introspection, publishes its outcome and frees its slot.
 func (r *callerResolver) fill(e *introspection, key string) {
+	ttl := failedIntrospectionTTL
+	defer func() {
+		// A panic below (the client, a transport) must neither end the
+		// process nor leave the key's waiters hanging: it counts as a
+		// failed introspection.
+		if p := recover(); p != nil {
+			e.info, e.err = nil, nil
+			ttl = failedIntrospectionTTL
+			r.log.Error("key introspection panicked; exposing the full tool catalogue for this key", "key_id", KeyID(key))
+		}
+		e.expires = r.now().Add(ttl)
+		<-r.slots
+		close(e.done)
+	}()
 	ctx, cancel := context.WithTimeout(WithToolName(context.Background(), "introspect"), introspectionTimeout)
 	defer cancel()
 	info, err := r.client.Introspect(ctx, key)
-	ttl := r.ttl
 	var ce *client.Error
 	switch {
 	case err == nil:
 		e.info = info
+		ttl = r.ttl
 	case errors.As(err, &ce) && ce.Kind == client.KindAuth:
 		e.err = &AuthError{Rejected: true, Msg: "PostHog rejected this API key (401): check that it is a valid personal API key for this PostHog host (a US key does not work on EU)"}
 		ttl = rejectedKeyTTL
@@ -162,14 +204,14 @@ func (r *callerResolver) fill(e *introspection, key string) {
 		// Degrade rather than refuse: with no introspection every tool is
 		// shown and PostHog's own 403 is the guard.
 		r.log.Warn("key introspection failed; exposing the full tool catalogue for this key", "key_id", KeyID(key), "err", err)
-		ttl = failedIntrospectionTTL
 	}
-	e.expires = r.now().Add(ttl)
-	close(e.done)
 }
 
 // evictLocked bounds the cache: callers sending many distinct (possibly
-// random) keys must not grow it without limit.
+// random) keys must not grow it without limit, nor push out the keys that
+// work. Expired entries go first, then rejected keys and failed
+// introspections, and only then working keys. Entries in flight stay;
+// there are at most maxConcurrentIntrospections of them.
 func (r *callerResolver) evictLocked() {
 	if len(r.entries) <= r.maxKeys {
 		return
@@ -180,12 +222,14 @@ func (r *callerResolver) evictLocked() {
 			delete(r.entries, h)
 		}
 	}
-	for h, e := range r.entries {
-		if len(r.entries) <= r.maxKeys {
-			break
-		}
-		if e.ready() {
-			delete(r.entries, h)
+	for _, working := range []bool{false, true} {
+		for h, e := range r.entries {
+			if len(r.entries) <= r.maxKeys {
+				return
+			}
+			if e.ready() && (e.info != nil) == working {
+				delete(r.entries, h)
+			}
 		}
 	}
 }

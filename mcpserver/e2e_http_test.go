@@ -251,26 +251,30 @@ func checkCatalogue(t *testing.T, cat map[string]mcp.Tool, wantWrite bool) {
 // refused before any PostHog request.
 func TestHiddenToolsSendNothingUpstream(t *testing.T) {
 	f := newHTTPFixture(t, tools.Config{}, nil)
-	c := f.connect(t, "2025-11-25", bearer(sandbox.KeyReadOnly))
-	defer c.Close()
-	f.sb.ResetRequests()
+	for _, version := range protocolVersions {
+		t.Run(version, func(t *testing.T) {
+			c := f.connect(t, version, bearer(sandbox.KeyReadOnly))
+			defer c.Close()
+			f.sb.ResetRequests()
 
-	_, isError, err := callTool(c, "explain_log", map[string]any{"uuid": "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e", "timestamp": "2026-01-01T00:00:00Z"})
-	if err == nil && !isError {
-		t.Fatal("explain_log succeeded for a read-only key")
-	}
-	_, isError, err = callTool(c, "manage_views", map[string]any{"action": "create", "name": "nope"})
-	if err == nil && !isError {
-		t.Fatal("manage_views create succeeded for a read-only key")
-	}
-	_, isError, err = callTool(c, "manage_views", map[string]any{"action": "delete", "short_id": "abcdEFGH"})
-	if err == nil && !isError {
-		t.Fatal("manage_views delete succeeded for a read-only key")
-	}
-	for _, r := range f.sb.Requests() {
-		if strings.Contains(r.Path, "/logs/") {
-			t.Errorf("hidden tool reached PostHog: %s %s", r.Method, r.Path)
-		}
+			_, isError, err := callTool(c, "explain_log", map[string]any{"uuid": "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e", "timestamp": "2026-01-01T00:00:00Z"})
+			if err == nil && !isError {
+				t.Fatal("explain_log succeeded for a read-only key")
+			}
+			_, isError, err = callTool(c, "manage_views", map[string]any{"action": "create", "name": "nope"})
+			if err == nil && !isError {
+				t.Fatal("manage_views create succeeded for a read-only key")
+			}
+			_, isError, err = callTool(c, "manage_views", map[string]any{"action": "delete", "short_id": "abcdEFGH"})
+			if err == nil && !isError {
+				t.Fatal("manage_views delete succeeded for a read-only key")
+			}
+			for _, r := range f.sb.Requests() {
+				if strings.Contains(r.Path, "/logs/") {
+					t.Errorf("hidden tool reached PostHog: %s %s", r.Method, r.Path)
+				}
+			}
+		})
 	}
 }
 
@@ -441,5 +445,35 @@ func TestProjectIDArgumentFollowsTheCaller(t *testing.T) {
 	defer implied.Close()
 	if hasProperty(t, listTools(t, implied)["query_logs"], "project_id") {
 		t.Fatal("a key scoped to one project must not need project_id")
+	}
+}
+
+// TestBatchesCannotReachHiddenTools: JSON-RPC batches are refused as a
+// whole, so one cannot smuggle a hidden tool's call inside a batch.
+func TestBatchesCannotReachHiddenTools(t *testing.T) {
+	f := newHTTPFixture(t, tools.Config{}, nil)
+	f.sb.ResetRequests()
+	call := `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"manage_views","arguments":{"action":"create","name":"smuggled","filters":{}}}}`
+	batch := "[" + fmt.Sprintf(call, 1) + "," + fmt.Sprintf(call, 2) + "]"
+	for _, version := range protocolVersions {
+		req, _ := http.NewRequest("POST", f.http.URL+"/mcp", strings.NewReader(batch))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+sandbox.KeyReadOnly)
+		req.Header.Set("Mcp-Protocol-Version", version)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), `"result"`) {
+			t.Fatalf("%s: a batch was served: %s", version, body)
+		}
+	}
+	for _, r := range f.sb.Requests() {
+		if strings.Contains(r.Path, "/logs/") {
+			t.Errorf("a batched call reached PostHog: %s %s", r.Method, r.Path)
+		}
 	}
 }

@@ -298,12 +298,13 @@ func (s *Server) rejectTooLarge(w http.ResponseWriter, limit int64) {
 }
 
 // requestKey returns the caller's key: the Bearer token, or the server's
-// own key when the request has none and arrived on a loopback listener.
+// own key when the request has none, arrived on a loopback listener and is
+// addressed to a loopback name (see addressedToLoopback).
 // ok is false for a malformed Authorization header.
 func (s *Server) requestKey(r *http.Request) (key string, ok bool) {
 	auth := strings.TrimSpace(r.Header.Get("Authorization"))
 	if auth == "" {
-		if s.opts.ServerKey != "" && onLoopbackListener(r) {
+		if s.opts.ServerKey != "" && onLoopbackListener(r) && addressedToLoopback(r) {
 			return s.opts.ServerKey, true
 		}
 		return "", true
@@ -354,6 +355,30 @@ func onLoopbackListener(r *http.Request) bool {
 	}
 	tcp, ok := addr.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// addressedToLoopback reports whether the request names a loopback host in
+// Host and, if it has one, in Origin. The server's own key is an ambient
+// credential, so it is kept from requests that reach the loopback listener
+// under another name, whatever --allowed-hosts accepts: a DNS-rebound page
+// (Host: attacker.example, which "*" lets through) or a reverse proxy on the
+// same machine (which would hand the key to everyone reaching the proxy).
+// Those callers send their own key.
+func addressedToLoopback(r *http.Request) bool {
+	host := r.Host
+	if name, _, err := net.SplitHostPort(host); err == nil {
+		host = name
+	}
+	if !isLoopbackName(host) {
+		return false
+	}
+	origin := r.Header.Get("Origin")
+	return origin == "" || originAllowed(origin, func(hostport string) bool {
+		if name, _, err := net.SplitHostPort(hostport); err == nil {
+			hostport = name
+		}
+		return isLoopbackName(hostport)
+	})
 }
 
 // isLoopbackName reports whether a listen host is loopback. Other host

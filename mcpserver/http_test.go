@@ -165,3 +165,39 @@ func TestHTTPBodyLimitWithoutContentLength(t *testing.T) {
 	}
 	_ = pr.Close()
 }
+
+// TestServerKeyOnlyForLoopbackNames: the server's own key serves requests
+// without a key only when they are addressed to localhost. With
+// --allowed-hosts "*" the Host check lets a DNS-rebound page through
+// (Host: attacker.example, resolved to 127.0.0.1): it must not get to act
+// with the server's key. Nor may a reverse proxy on the same machine hand
+// it to whoever reaches the proxy.
+func TestServerKeyOnlyForLoopbackNames(t *testing.T) {
+	upstream, _ := newFakePostHog(t)
+	srv := newTestServer(t, upstream.URL, tools.Config{}, func(o *Options) { o.ServerKey = fakeKeyFull })
+	h := srv.HTTPHandler(HTTPConfig{Listen: "127.0.0.1:8080", AllowedHosts: []string{"*"}})
+	const loopback = "127.0.0.1:8080"
+	tests := []struct {
+		name       string
+		header     map[string]string
+		wantStatus int
+	}{
+		{"localhost", map[string]string{"Host": "localhost:8080"}, 200},
+		{"127.0.0.1", map[string]string{"Host": "127.0.0.1:8080"}, 200},
+		{"[::1]", map[string]string{"Host": "[::1]:8080"}, 200},
+		{"localhost with a localhost origin", map[string]string{"Host": "localhost:8080", "Origin": "http://localhost:6274"}, 200},
+		{"DNS rebinding", map[string]string{"Host": "attacker.example:8080", "Origin": "http://attacker.example:8080"}, 401},
+		{"DNS rebinding without origin", map[string]string{"Host": "attacker.example:8080"}, 401},
+		{"foreign origin", map[string]string{"Host": "localhost:8080", "Origin": "https://attacker.example"}, 401},
+		{"proxied name", map[string]string{"Host": "mcp.company.example"}, 401},
+		{"proxied name with its own key", map[string]string{"Host": "mcp.company.example", "Authorization": "Bearer " + fakeKeyRead}, 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := do(h, loopback, "POST", "/mcp", tt.header, initializeBody)
+			if w.Code != tt.wantStatus {
+				t.Fatalf("status %d (%s), want %d", w.Code, w.Body.String(), tt.wantStatus)
+			}
+		})
+	}
+}

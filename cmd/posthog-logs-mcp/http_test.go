@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -129,5 +130,58 @@ func TestHTTPWithoutServerKeyRequiresCallerKeys(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
 		t.Fatalf("status %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+}
+
+// TestSecondSignalEndsShutdown: SIGTERM starts a graceful shutdown that
+// waits for in-flight calls (up to 15 s); a second signal, an operator's
+// second Ctrl-C, must end the process at once.
+func TestSecondSignalEndsShutdown(t *testing.T) {
+	held := make(chan struct{}, 8)
+	release := make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path == "/api/personal_api_keys/@current/" {
+			_, _ = io.WriteString(w, `{"label":"k","scopes":["logs:read"],"scoped_teams":[1]}`)
+			return
+		}
+		held <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		http.Error(w, `{"detail":"Not found."}`, http.StatusNotFound)
+	}))
+	defer upstream.Close()
+	defer close(release)
+
+	cmd, base := startHTTPBinary(t, environ("POSTHOG_HOST="+upstream.URL))
+	go func() {
+		req, _ := http.NewRequest("POST", base+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_services","arguments":{}}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer phx_some_key")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-held:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the call never reached the upstream")
+	}
+
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+		t.Fatal("exited at the first SIGTERM with a call in flight: the shutdown is not graceful")
+	case <-time.After(500 * time.Millisecond):
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("still running 5 s after a second SIGTERM")
 	}
 }

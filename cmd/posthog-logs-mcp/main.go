@@ -29,6 +29,13 @@ const (
 func main() {
 	mcpserver.TuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		// The first signal starts a graceful shutdown, which may wait for
+		// in-flight calls; restoring the default handling lets a second
+		// one (an operator's second Ctrl-C) end the process at once.
+		<-ctx.Done()
+		stop()
+	}()
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
