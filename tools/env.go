@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
@@ -13,10 +14,15 @@ type env struct {
 	cfg    Config
 	client *client.Client
 	clean  sanitize.Sanitizer
+	log    *slog.Logger
 }
 
 func newEnv(cfg Config) *env {
-	return &env{cfg: cfg, client: cfg.Client, clean: sanitize.Sanitizer{Redact: cfg.Redact}}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &env{cfg: cfg, client: cfg.Client, clean: sanitize.Sanitizer{Redact: cfg.Redact}, log: log}
 }
 
 // now is the current time to the second: windows echo back readable

@@ -23,6 +23,7 @@ const (
 	codeTimeout         = "TIMEOUT"
 	codeTooLarge        = "RESPONSE_TOO_LARGE"
 	codeInternal        = "INTERNAL"
+	codeCancelled       = "CANCELLED"
 )
 
 func errorResult(code, msg string) *mcp.CallToolResult {

@@ -2,7 +2,10 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -52,6 +55,8 @@ type Config struct {
 	MaxOutputChars int
 	// Now returns the current time; nil means time.Now. Tests pin it.
 	Now func() time.Time
+	// Logger receives internal errors (never keys); nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // DefaultMaxOutputChars keeps one tool result well under the 25k-token
@@ -84,6 +89,14 @@ type callerKey struct{}
 func WithCaller(ctx context.Context, c Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
 }
+
+// String, GoString and LogValue keep the key out of anything that prints
+// or logs a Caller by mistake.
+func (c Caller) String() string   { return fmt.Sprintf("Caller{project %d}", c.Project) }
+func (c Caller) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer.
+func (c Caller) LogValue() slog.Value { return slog.Int64Value(c.Project) }
 
 // CallerFrom returns the caller stored by WithCaller.
 func CallerFrom(ctx context.Context) (Caller, bool) {
@@ -244,7 +257,10 @@ func (ts *Toolset) Filter(ctx context.Context, listed []mcp.Tool) []mcp.Tool {
 func (ts *Toolset) Call(ctx context.Context, name string, rawArgs any) (res *mcp.CallToolResult) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = errorResult(codeInternal, fmt.Sprintf("internal error in %s; this is a bug in posthog-logs-mcp, please report it (%v)", name, r))
+			// The panic value may hold log content or request data: it goes
+			// to the server's log, not to the model.
+			ts.env.log.Error("tool panicked", "tool", name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			res = errorResult(codeInternal, fmt.Sprintf("internal error in %s; this is a bug in posthog-logs-mcp, please report it", name))
 		}
 	}()
 	c, ok := CallerFrom(ctx)
@@ -273,7 +289,12 @@ func (ts *Toolset) Call(ctx context.Context, name string, rawArgs any) (res *mcp
 	if err != nil {
 		return invalidArgs(err)
 	}
-	return t.handle(ctx, ts.env, cl)
+	res = t.handle(ctx, ts.env, cl)
+	if res.IsError && errors.Is(ctx.Err(), context.Canceled) {
+		// Not PostHog's slowness: the client gave up on the call.
+		return errorResult(codeCancelled, "the call was cancelled by the client before PostHog answered")
+	}
+	return res
 }
 
 func readOnlyNote(readOnly bool) string {

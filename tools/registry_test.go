@@ -2,6 +2,9 @@ package tools
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -121,5 +124,27 @@ func TestThroughMCPClient(t *testing.T) {
 				t.Error("a hidden tool was callable")
 			}
 		})
+	}
+}
+
+func TestCallerNeverPrintsItsKey(t *testing.T) {
+	c := Caller{Key: sandbox.KeyFull, Project: 7}
+	var buf strings.Builder
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("call", "caller", c)
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), buf.String()} {
+		if strings.Contains(s, sandbox.KeyFull) || strings.Contains(s, "phx_") {
+			t.Errorf("key printed: %s", s)
+		}
+	}
+}
+
+func TestCancelledCallSaysSo(t *testing.T) {
+	h := newHarness(t, sandbox.KeyFull, nil)
+	h.sb.InjectFault("logs/query/", sandbox.Fault{Kind: sandbox.FaultSlow, Delay: 5 * time.Second}, 1)
+	ctx, cancel := context.WithCancel(h.ctx)
+	time.AfterFunc(100*time.Millisecond, cancel)
+	res := h.ts.Call(ctx, NameQueryLogs, json.RawMessage(`{"limit":5}`))
+	if text := resultText(t, res); !res.IsError || !strings.HasPrefix(text, "CANCELLED") {
+		t.Errorf("a cancelled call: %s", text)
 	}
 }

@@ -59,6 +59,7 @@ func newApp(cfg *config, log *slog.Logger, stderr io.Writer) (*app, error) {
 		Enabled:        cfg.tools,
 		Redact:         !cfg.noRedact,
 		MaxOutputChars: cfg.maxOutputChars,
+		Logger:         log.With("component", "tools"),
 	})
 	if err != nil {
 		a.close()
