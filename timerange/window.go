@@ -47,8 +47,13 @@ func Resolve(from, to, defaultFrom string, now time.Time) (Window, error) {
 			fromName, formatCompact(w.From), formatCompact(now.UTC()))
 	}
 	if !w.From.Before(w.To) {
-		return Window{}, fmt.Errorf(`%s %s must be before date_to %s, e.g. date_from "-1h" with date_to "now"`,
-			fromName, formatCompact(w.From), formatCompact(w.To))
+		example := `e.g. date_from "-1h" with date_to "now"`
+		if w.From.After(w.To) && !isBlank(to) && fromName == "date_from" {
+			// Most often the two were given the wrong way round.
+			example = fmt.Sprintf("did you mean date_from %q with date_to %q?", strings.TrimSpace(to), strings.TrimSpace(from))
+		}
+		return Window{}, fmt.Errorf(`%s %s must be before date_to %s; %s`,
+			fromName, formatCompact(w.From), formatCompact(w.To), example)
 	}
 	return w, nil
 }

@@ -46,7 +46,7 @@ func TestResolveRejects(t *testing.T) {
 	}{
 		{"bad from", "-5x", "", []string{"date_from: ", `unknown unit "x"`}},
 		{"bad to", "-1h", "-5x", []string{"date_to: ", `unknown unit "x"`}},
-		{"from after to", "-5m", "-10m", []string{"date_from 2026-11-25T13:57:11Z must be before date_to 2026-11-25T13:52:11Z", `"-1h"`}},
+		{"from after to", "-5m", "-10m", []string{"date_from 2026-11-25T13:57:11Z must be before date_to 2026-11-25T13:52:11Z", `did you mean date_from "-10m" with date_to "-5m"?`}},
 		{"empty window", "now", "now", []string{"must be before"}},
 		{"future window", "2027-01-01", "", []string{"date_from 2027-01-01T00:00:00Z is in the future", "now is 2026-11-25T14:02:11Z", `"-1h"`}},
 		{"future beyond skew", "2026-11-25T14:03:12Z", "2026-11-26", []string{"in the future"}},

@@ -126,11 +126,21 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 	}
 	b.WriteByte('\n')
 	if len(shown) == 0 {
-		b.WriteString("No services logged in this window. Try a wider window (date_from \"-24h\")")
-		if args.NameSearch != "" || len(f.Severities) > 0 || f.Search != "" || len(f.Properties) > 0 {
-			b.WriteString(" or fewer filters")
+		var tries []string
+		if win.Duration() < 24*time.Hour {
+			tries = append(tries, `a wider window (date_from "-24h")`)
 		}
-		b.WriteString(".\n")
+		if len(args.Services) > 0 || args.NameSearch != "" {
+			tries = append(tries, "without services/name_search, to see the exact names")
+		}
+		if len(f.Severities) > 0 || f.Search != "" || len(f.Properties) > 0 {
+			tries = append(tries, "fewer filters")
+		}
+		b.WriteString("No services logged in this window.")
+		if len(tries) > 0 {
+			b.WriteString(" Try " + strings.Join(tries, "; ") + ".")
+		}
+		b.WriteByte('\n')
 		return textResult(b.String())
 	}
 	trendLabel := "trend"
