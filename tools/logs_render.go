@@ -472,7 +472,7 @@ const minShrunkBody = 200
 
 func (o *logsOutput) text() string {
 	var b strings.Builder
-	b.Grow(o.budget / 4)
+	b.Grow(len(o.body) + 1024) // the rows plus header and footer
 	win := timerange.Window{From: o.st.From, To: o.st.To}
 	order := "latest first"
 	if o.st.Order == "earliest" {
