@@ -90,17 +90,7 @@ func ranked(counts map[string]int, keep func(string) bool, limit, offset int) (p
 // handleAttributes serves GET logs/attributes/.
 func (s *Sandbox) handleAttributes(rq *logsRequest) {
 	q := rq.URL.Query()
-	resourceScope, err := attributeScope(q)
-	if err != nil {
-		rq.fail(err)
-		return
-	}
-	limit, offset, err := paging(q)
-	if err != nil {
-		rq.fail(err)
-		return
-	}
-	filter, err := queryFilter(rq, q)
+	resourceScope, limit, offset, filter, err := getParams(rq, q)
 	if err != nil {
 		rq.fail(err)
 		return
@@ -150,17 +140,7 @@ func (s *Sandbox) handleValues(rq *logsRequest) {
 		writeJSON(rq.w, http.StatusBadRequest, "key is required")
 		return
 	}
-	resourceScope, err := attributeScope(q)
-	if err != nil {
-		rq.fail(err)
-		return
-	}
-	limit, offset, err := paging(q)
-	if err != nil {
-		rq.fail(err)
-		return
-	}
-	filter, err := queryFilter(rq, q)
+	resourceScope, limit, offset, filter, err := getParams(rq, q)
 	if err != nil {
 		rq.fail(err)
 		return
@@ -193,4 +173,17 @@ func (s *Sandbox) handleValues(rq *logsRequest) {
 		results = append(results, result{ID: kc.name, Name: kc.name, Count: kc.count})
 	}
 	writeJSON(rq.w, http.StatusOK, map[string]any{"results": results, "refreshing": false})
+}
+
+// getParams reads what attributes/ and values/ share: the attribute
+// scope, paging, and the JSON-encoded window and filters.
+func getParams(rq *logsRequest, q url.Values) (resourceScope bool, limit, offset int, filter logFilter, err *apiError) {
+	if resourceScope, err = attributeScope(q); err != nil {
+		return
+	}
+	if limit, offset, err = paging(q); err != nil {
+		return
+	}
+	filter, err = queryFilter(rq, q)
+	return
 }
