@@ -70,12 +70,6 @@ func (f *inflightRequests) cancel(id inflightID) {
 	}
 }
 
-func (f *inflightRequests) len() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.reqs)
-}
-
 // jsonRPCEnvelope is what the transport needs to know of a message. It
 // decodes like mcp-go does (the method and the id through encoding/json
 // struct fields, a notification's params as a map), so that both agree on
