@@ -5,16 +5,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/sanitize"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
 )
-
-// serviceKey is the resource attribute PostHog keeps the service name in.
-const serviceKey = "service.name"
 
 // cleanRow is one log row after sanitising, ready to print.
 type cleanRow struct {
@@ -51,16 +47,6 @@ type logsOutput struct {
 	budget      int
 	hints       []string
 	view        string
-}
-
-type attrKey struct {
-	name     string
-	resource bool
-}
-
-type attrKV struct {
-	attrKey
-	value string
 }
 
 // renderLogs sanitises the page, finds what every row shares, and fits
@@ -149,140 +135,6 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 	return out
 }
 
-func (e *env) cleanRow(r client.LogRow, st cursorState) cleanRow {
-	body := e.clean.String(r.Body)
-	cut := 0
-	if st.MaxBody > 0 {
-		body, cut = sanitize.Truncate(body, st.MaxBody)
-	}
-	level := r.Level
-	if level == "" {
-		level = r.SeverityText
-	}
-	cr := cleanRow{
-		UUID:      e.clean.String(r.UUID),
-		Timestamp: rowTime(r.Timestamp),
-		Level:     upperLevel(e.clean.String(level)),
-		Service:   serviceLabel(e.clean.String(r.Service())),
-		Body:      body,
-		BodyCut:   cut,
-		TraceID:   nonZeroID(r.TraceID),
-		SpanID:    nonZeroID(r.SpanID),
-	}
-	if !st.NoAttrs {
-		cr.Attrs = e.cleanMap(r.Attributes)
-		cr.Resource = e.cleanMap(r.ResourceAttributes)
-	}
-	return cr
-}
-
-// cleanMap sanitises attribute keys and values (a value under a key that
-// names a secret is masked whole). Most attributes are
-// clean, so the page's own map is kept (the page belongs to this call)
-// and a copy is made only when something had to change.
-func (e *env) cleanMap(m map[string]string) map[string]string {
-	for k, v := range m {
-		if ck, cv := e.clean.Attribute(k, v); ck != k || cv != v {
-			out := make(map[string]string, len(m))
-			for k2, v2 := range m {
-				ck2, cv2 := e.clean.Attribute(k2, v2)
-				out[ck2] = cv2
-			}
-			return out
-		}
-	}
-	return m
-}
-
-// rowTime prints PostHog's microsecond timestamp as UTC milliseconds,
-// precise enough for explain_log (which accepts ±1 s).
-func rowTime(ts string) string {
-	// PostHog's usual shape, 2026-11-25T14:02:03.123456Z, only needs
-	// cutting; anything else goes through a full parse.
-	if len(ts) == 27 && ts[10] == 'T' && ts[19] == '.' && ts[26] == 'Z' && isDigits(ts[20:26]) {
-		return ts[:23] + "Z"
-	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil {
-		return sanitize.Text(ts)
-	}
-	return timerange.FormatTime(t)
-}
-
-// nonZeroID drops PostHog's all-zero "unset" trace and span ids.
-func nonZeroID(id string) string {
-	if strings.Trim(id, "0") == "" {
-		return ""
-	}
-	return sanitize.Text(id)
-}
-
-// splitAttributes separates attributes every row shares (same value)
-// from those that vary, in a stable order: log attributes, then resource.
-func splitAttributes(rows []cleanRow) (shared []attrKV, varying []attrKey) {
-	// Count each key's rows: only a key present on every row can be
-	// shared, so most keys are settled without looking at values.
-	logCount, resCount := map[string]int{}, map[string]int{}
-	for _, r := range rows {
-		for k := range r.Attrs {
-			logCount[k]++
-		}
-		for k := range r.Resource {
-			resCount[k]++
-		}
-	}
-	delete(resCount, serviceKey) // printed as the service column
-	keys := make([]attrKey, 0, len(logCount)+len(resCount))
-	for k := range logCount {
-		keys = append(keys, attrKey{k, false})
-	}
-	for k := range resCount {
-		keys = append(keys, attrKey{k, true})
-	}
-	slices.SortFunc(keys, func(a, b attrKey) int {
-		if a.resource != b.resource {
-			if a.resource {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(a.name, b.name)
-	})
-	for _, k := range keys {
-		count := logCount[k.name]
-		if k.resource {
-			count = resCount[k.name]
-		}
-		if count < len(rows) || len(rows) < 2 {
-			varying = append(varying, k)
-			continue
-		}
-		first, _ := rows[0].attr(k)
-		same := true
-		for _, r := range rows[1:] {
-			if v, _ := r.attr(k); v != first {
-				same = false
-				break
-			}
-		}
-		if same {
-			shared = append(shared, attrKV{k, first})
-		} else {
-			varying = append(varying, k)
-		}
-	}
-	return shared, varying
-}
-
-func (r *cleanRow) attr(k attrKey) (string, bool) {
-	if k.resource {
-		v, ok := r.Resource[k.name]
-		return v, ok
-	}
-	v, ok := r.Attrs[k.name]
-	return v, ok
-}
-
 func (o *logsOutput) sharedLine() string {
 	var b strings.Builder
 	if len(o.shared) > 0 {
@@ -313,50 +165,6 @@ func writeKVs(b *strings.Builder, kvs []attrKV) {
 		b.WriteByte('=')
 		b.WriteString(quoteIfNeeded(kv.value))
 	}
-}
-
-func hasKey(kvs []attrKV, k attrKey) bool {
-	for _, kv := range kvs {
-		if kv.attrKey == k {
-			return true
-		}
-	}
-	return false
-}
-
-// servicePinned finds, for each service with several rows on the page,
-// the varying resource attributes that are constant within it.
-func servicePinned(rows []cleanRow, varying []attrKey) map[string][]attrKV {
-	byService := map[string][]int{}
-	for i, r := range rows {
-		byService[r.Service] = append(byService[r.Service], i)
-	}
-	if len(byService) < 2 {
-		return nil
-	}
-	out := map[string][]attrKV{}
-	for name, idx := range byService {
-		if len(idx) < 2 {
-			continue
-		}
-		for _, k := range varying {
-			if !k.resource {
-				continue
-			}
-			first, ok := rows[idx[0]].attr(k)
-			same := ok
-			for _, i := range idx[1:] {
-				if v, ok := rows[i].attr(k); !ok || v != first {
-					same = false
-					break
-				}
-			}
-			if same {
-				out[name] = append(out[name], attrKV{k, first})
-			}
-		}
-	}
-	return out
 }
 
 // appendRow appends one row: in text, time, level, service, body, then
@@ -593,63 +401,4 @@ func (o *logsOutput) json() logsJSON {
 		start = end
 	}
 	return j
-}
-
-// containsToken reports whether v occurs in body as a whole token: not
-// glued to letters or digits on either side, so user u_53 is not taken
-// for u_530 and status 500 not for 1500ms.
-func containsToken(body, v string) bool {
-	for from := 0; ; {
-		i := strings.Index(body[from:], v)
-		if i < 0 {
-			return false
-		}
-		start, end := from+i, from+i+len(v)
-		if (start == 0 || !isAlnum(body[start-1])) && (end == len(body) || !isAlnum(body[end])) {
-			return true
-		}
-		from = start + 1
-	}
-}
-
-func isAlnum(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// upperLevel prints a severity in capitals; the six levels PostHog
-// stores need no allocation.
-func upperLevel(l string) string {
-	switch l {
-	case "trace":
-		return "TRACE"
-	case "debug":
-		return "DEBUG"
-	case "info":
-		return "INFO"
-	case "warn":
-		return "WARN"
-	case "error":
-		return "ERROR"
-	case "fatal":
-		return "FATAL"
-	}
-	return strings.ToUpper(l)
-}
-
-// serviceLabel names the missing service the way list_services does, so
-// the label can be passed back in services.
-func serviceLabel(s string) string {
-	if s == "" {
-		return noService
-	}
-	return s
 }

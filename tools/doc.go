@@ -1,0 +1,25 @@
+// Package tools implements the seven MCP tools of posthog-logs-mcp: what
+// each accepts, what it asks PostHog (through package client), and what
+// it prints for an agent.
+//
+// Where things are:
+//
+//   - registry.go: the Toolset: each tool's scope, schema variants and
+//     handler; the per-caller catalogue (key scopes, --read-only, --tools)
+//     used for tools/list and tools/call alike.
+//   - one file per tool: query_logs.go, services.go (list_services),
+//     sparkline.go (get_sparkline), attributes.go (list_attributes and
+//     get_attribute_values), explain.go (explain_log), views.go
+//     (manage_views).
+//   - args.go and schema.go: the shared argument vocabulary (window,
+//     severity, services, search, filters, project) and its JSON schemas.
+//   - logs_render.go, logs_clean.go, logs_attrs.go: query_logs output:
+//     sanitising rows, attributes printed once, the output budget.
+//   - cursor.go: self-contained, lossless query_logs cursors.
+//   - spikes.go: bucketed series and spike detection.
+//   - errors.go: the stable error codes every failure starts with.
+//
+// Handlers never return Go errors and never panic to the caller: every
+// failure is an isError result whose first word is a code
+// (INVALID_ARGUMENT, PERMISSION_DENIED, ...) followed by what to do.
+package tools
