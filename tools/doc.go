@@ -10,7 +10,8 @@
 //   - one file per tool: query_logs.go, services.go (list_services),
 //     sparkline.go (get_sparkline), attributes.go (list_attributes and
 //     get_attribute_values), explain.go (explain_log), views.go
-//     (manage_views).
+//     (manage_views), with views_filters.go translating a view's stored
+//     filters to and from our vocabulary.
 //   - args.go and schema.go: the shared argument vocabulary (window,
 //     severity, services, search, filters, project) and its JSON schemas.
 //   - logs_render.go, logs_clean.go, logs_attrs.go: query_logs output:
