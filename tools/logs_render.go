@@ -32,6 +32,7 @@ type logsOutput struct {
 	rows    []cleanRow
 	shown   int
 	shared  []attrKV
+	header  string // the lines of what rows share, computed once
 	varying []attrKey
 	// perService holds resource attributes constant within one service on
 	// this page (namespace, version, ...), printed once per service.
@@ -101,7 +102,8 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 	// Reserve room for the header, footer and cursor, then add rows
 	// while they fit. A page always shows at least one row, its body cut
 	// further if needed, so a cursor can always make progress.
-	used := 400 + len(out.sharedLine()) + 2*len(encodeCursor(st)) + 64
+	out.header = out.sharedLine()
+	used := 400 + len(out.header) + 2*len(encodeCursor(st)) + 64
 	buf := make([]byte, 0, min(out.budget, 512*len(out.rows)))
 	for i := range out.rows {
 		start := len(buf)
@@ -308,7 +310,7 @@ func (o *logsOutput) text() string {
 	}
 	b.WriteByte('\n')
 	if o.shown > 1 {
-		if l := o.sharedLine(); l != "" {
+		if l := o.header; l != "" {
 			b.WriteString(l)
 			b.WriteByte('\n')
 		}

@@ -104,14 +104,13 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 			Services      []svcJSON  `json:"services"`
 		}{Window: windowJSON{isoTime(win.From), isoTime(win.To)}, TotalServices: total, BucketSec: int64(width / time.Second)}
 		for _, s := range shown {
+			t := trend[s.Name] // keyed by the name as PostHog sent it
 			s.Name = e.clean.String(s.Name)
 			sj := svcJSON{Service: s}
-			if t := trend[s.Name]; t != nil {
+			if t != nil {
 				sj.Trend = t.counts
 				for _, sp := range findSpikes(t.counts) {
-					from, to := chart.spikeWindow(sp)
-					sj.Spikes = append(sj.Spikes, spikeJSON{From: isoTime(from), To: isoTime(to), Logs: sp.total, Baseline: sp.baseline, Ratio: sp.ratio(),
-						Query: chart.spikeQuery(s.Name, from, to)})
+					sj.Spikes = append(sj.Spikes, chart.spikeJSON(s.Name, sp))
 				}
 			}
 			out.Services = append(out.Services, sj)

@@ -229,6 +229,12 @@ type spikeJSON struct {
 	Query    map[string]any `json:"query_logs"`
 }
 
+// spikeJSON describes one spike of series name, with its query_logs call.
+func (v volumeChart) spikeJSON(name string, sp spike) spikeJSON {
+	from, to := v.spikeWindow(sp)
+	return spikeJSON{From: isoTime(from), To: isoTime(to), Logs: sp.total, Baseline: sp.baseline, Ratio: sp.ratio(), Query: v.spikeQuery(name, from, to)}
+}
+
 func (v volumeChart) json() chartJSON {
 	j := chartJSON{Window: windowJSON{isoTime(v.win.From), isoTime(v.win.To)}, Breakdown: v.breakdown, BucketSec: int64(v.width / time.Second)}
 	for _, t := range v.axis {
@@ -237,8 +243,7 @@ func (v volumeChart) json() chartJSON {
 	for _, s := range v.series {
 		sj := seriesJSON{Name: s.name, Total: s.total, Counts: s.counts}
 		for _, sp := range findSpikes(s.counts) {
-			from, to := v.spikeWindow(sp)
-			sj.Spikes = append(sj.Spikes, spikeJSON{From: isoTime(from), To: isoTime(to), Logs: sp.total, Baseline: sp.baseline, Ratio: sp.ratio(), Query: v.spikeQuery(s.name, from, to)})
+			sj.Spikes = append(sj.Spikes, v.spikeJSON(s.name, sp))
 		}
 		j.Series = append(j.Series, sj)
 	}

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -170,15 +169,5 @@ func TestSandboxCommand(t *testing.T) {
 		t.Fatalf("introspection on the printed URL: %d %+v", resp.StatusCode, info)
 	}
 
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the sandbox did not stop on SIGTERM")
-	}
+	stopWithSIGTERM(t, cmd, 10*time.Second)
 }

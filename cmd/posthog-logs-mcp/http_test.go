@@ -95,17 +95,7 @@ func TestHTTPTransportBinary(t *testing.T) {
 	}
 
 	// Graceful shutdown on SIGTERM.
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
+	stopWithSIGTERM(t, cmd, 20*time.Second)
 }
 
 func TestHTTPRefusesPublicListenWithServerKey(t *testing.T) {

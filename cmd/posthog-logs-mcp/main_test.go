@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -90,4 +91,21 @@ func runBinary(t *testing.T, env []string, args ...string) (stdout, stderr strin
 		t.Fatalf("run %v: %v", args, err)
 	}
 	return out.String(), errOut.String(), code
+}
+
+// stopWithSIGTERM sends SIGTERM and fails unless the process exits cleanly
+// within timeout.
+func stopWithSIGTERM(t *testing.T, cmd *exec.Cmd, timeout time.Duration) {
+	t.Helper()
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(timeout):
+		t.Fatalf("no exit within %s of SIGTERM", timeout)
+	}
 }

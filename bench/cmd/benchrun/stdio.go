@@ -160,19 +160,9 @@ func timedToolCall(ctx context.Context, c *mcpclient.Client, name string, args m
 		return 0, fmt.Errorf("tools/call %s: %w", name, err)
 	}
 	if res.IsError {
-		return 0, fmt.Errorf("tools/call %s returned a tool error: %s", name, resultText(res))
+		return 0, fmt.Errorf("tools/call %s returned a tool error: %s", name, bench.ResultText(res))
 	}
 	return d, nil
-}
-
-func resultText(res *mcp.CallToolResult) string {
-	var parts []string
-	for _, c := range res.Content {
-		if t, ok := mcp.AsTextContent(c); ok {
-			parts = append(parts, t.Text)
-		}
-	}
-	return strings.Join(parts, "\n")
 }
 
 // lastQueryRequest is the last logs/query/ request the sandbox received.
