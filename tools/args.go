@@ -68,7 +68,7 @@ func describeDecodeError(err error, dst any) error {
 			return errors.New("arguments must be a JSON object")
 		}
 		field := typeErr.Field
-		for _, embedded := range []string{"projectArgs.", "windowArgs.", "filterArgs."} {
+		for _, embedded := range []string{"projectArgs.", "windowArgs.", "filterArgs.", "formatArg."} {
 			field = strings.ReplaceAll(field, embedded, "")
 		}
 		want := jsonTypeName(typeErr.Type.String())

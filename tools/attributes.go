@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
 )
 
 const (
@@ -36,7 +37,7 @@ func listAttributesTool() *tool {
 				"Attribute keys present on logs in the window, with their scope (log or resource), for use in filters. Then get_attribute_values for a key's values.",
 				props, readOnlyTool("List attribute keys"))
 		},
-		handle: handleListAttributes,
+		handle: handler(handleListAttributes),
 	}
 }
 
@@ -47,49 +48,32 @@ type attributesArgs struct {
 	Search   string   `json:"search"`
 	Limit    *int     `json:"limit"`
 	Services []string `json:"services"`
-	Format   string   `json:"format"`
+	formatArg
+
+	scopes []string
+	limit  int
 }
 
-func handleListAttributes(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
-	var args attributesArgs
-	if err := c.decode(&args); err != nil {
-		return invalidArgs(err)
-	}
-	var scopes []string
-	switch args.Scope {
+func (a *attributesArgs) check() error {
+	switch a.Scope {
 	case "", "both":
-		scopes = []string{"log", "resource"}
+		a.scopes = []string{"log", "resource"}
 	case "log", "resource":
-		scopes = []string{args.Scope}
+		a.scopes = []string{a.Scope}
 	default:
-		return invalidArgs(fmt.Errorf(`scope must be "log", "resource" or "both" (got %q)`, args.Scope))
+		return fmt.Errorf(`scope must be "log", "resource" or "both" (got %q)`, a.Scope)
 	}
-	limit, err := limitArg(args.Limit, defaultAttributesLimit, maxAttributesLimit)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	asJSON, err := formatFlag(args.Format)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	auth, err := c.auth(args.projectArgs)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	win, err := args.resolve(e.now())
-	if err != nil {
-		return invalidArgs(err)
-	}
-	type scopeKeys struct {
-		Scope string   `json:"scope"`
-		Total int      `json:"total"`
-		Keys  []string `json:"keys"`
-	}
-	var found []scopeKeys
-	for _, s := range scopes {
-		res, err := e.client.Attributes(ctx, auth, client.AttributesQuery{
-			From: win.From, To: win.To, Services: args.Services, Search: args.Search,
-			Resource: s == "resource", Limit: limit,
+	limit, err := limitArg(a.Limit, defaultAttributesLimit, maxAttributesLimit)
+	a.limit = limit
+	return err
+}
+
+func handleListAttributes(ctx context.Context, e *env, r *request[attributesArgs]) *mcp.CallToolResult {
+	rep := keysReport{win: r.win}
+	for _, s := range r.args.scopes {
+		res, err := e.client.Attributes(ctx, r.auth, client.AttributesQuery{
+			From: r.win.From, To: r.win.To, Services: r.args.Services, Search: r.args.Search,
+			Resource: s == "resource", Limit: r.args.limit,
 		})
 		if err != nil {
 			return upstreamError("list attributes", err)
@@ -98,15 +82,32 @@ func handleListAttributes(ctx context.Context, e *env, c *call) *mcp.CallToolRes
 		for _, a := range res.Results {
 			sk.Keys = append(sk.Keys, e.clean.String(a.Name))
 		}
-		found = append(found, sk)
+		rep.scopes = append(rep.scopes, sk)
 	}
-	if asJSON {
-		return jsonResult(map[string]any{"window": windowJSON{isoTime(win.From), isoTime(win.To)}, "scopes": found})
-	}
+	return answer(r.json, rep.text, rep.json)
+}
+
+// keysReport is a list_attributes answer: sanitised keys per scope.
+type keysReport struct {
+	win    timerange.Window
+	scopes []scopeKeys
+}
+
+type scopeKeys struct {
+	Scope string   `json:"scope"`
+	Total int      `json:"total"`
+	Keys  []string `json:"keys"`
+}
+
+func (k keysReport) json() map[string]any {
+	return map[string]any{"window": windowJSON{isoTime(k.win.From), isoTime(k.win.To)}, "scopes": k.scopes}
+}
+
+func (k keysReport) text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "attribute keys · window %s (UTC)\n", win)
+	fmt.Fprintf(&b, "attribute keys · window %s (UTC)\n", k.win)
 	anyKeys := false
-	for _, sk := range found {
+	for _, sk := range k.scopes {
 		fmt.Fprintf(&b, "%s (%d", sk.Scope, sk.Total)
 		if len(sk.Keys) < sk.Total {
 			fmt.Fprintf(&b, ", showing %d; narrow with search", len(sk.Keys))
@@ -121,7 +122,7 @@ func handleListAttributes(ctx context.Context, e *env, c *call) *mcp.CallToolRes
 	} else {
 		b.WriteString(`No keys matched. Try a wider window (date_from "-24h") or a shorter search.` + "\n")
 	}
-	return textResult(b.String())
+	return b.String()
 }
 
 func getAttributeValuesTool() *tool {
@@ -141,7 +142,7 @@ func getAttributeValuesTool() *tool {
 				"Values seen for one attribute key, with counts: exact filter values (routes, pods, user ids) for query_logs.",
 				props, readOnlyTool("Attribute values"))
 		},
-		handle: handleGetAttributeValues,
+		handle: handler(handleGetAttributeValues),
 	}
 }
 
@@ -154,73 +155,82 @@ type valuesArgs struct {
 	Limit    *int        `json:"limit"`
 	Services []string    `json:"services"`
 	Filters  []filterArg `json:"filters"`
-	Format   string      `json:"format"`
+	formatArg
+
+	resource bool
+	limit    int
 }
 
-func handleGetAttributeValues(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
-	var args valuesArgs
-	if err := c.decode(&args); err != nil {
-		return invalidArgs(err)
+func (a *valuesArgs) check() error {
+	if strings.TrimSpace(a.Key) == "" {
+		return fmt.Errorf(`key is required, e.g. {"key": "http.route"}; list_attributes shows the keys`)
 	}
-	if strings.TrimSpace(args.Key) == "" {
-		return invalidArgs(fmt.Errorf(`key is required, e.g. {"key": "http.route"}; list_attributes shows the keys`))
-	}
-	resource := isResourceKey(args.Key)
-	switch args.Scope {
+	a.resource = isResourceKey(a.Key)
+	switch a.Scope {
 	case "":
 	case "log":
-		resource = false
+		a.resource = false
 	case "resource":
-		resource = true
+		a.resource = true
 	default:
-		return invalidArgs(fmt.Errorf(`scope must be "log" or "resource" (got %q)`, args.Scope))
+		return fmt.Errorf(`scope must be "log" or "resource" (got %q)`, a.Scope)
 	}
-	limit, err := limitArg(args.Limit, defaultValuesLimit, maxAttributesLimit)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	asJSON, err := formatFlag(args.Format)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	auth, err := c.auth(args.projectArgs)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	win, err := args.resolve(e.now())
-	if err != nil {
-		return invalidArgs(err)
-	}
+	limit, err := limitArg(a.Limit, defaultValuesLimit, maxAttributesLimit)
+	a.limit = limit
+	return err
+}
+
+func handleGetAttributeValues(ctx context.Context, e *env, r *request[valuesArgs]) *mcp.CallToolResult {
+	args := r.args
 	props, err := properties(args.Filters)
 	if err != nil {
 		return invalidArgs(err)
 	}
-	res, err := e.client.Values(ctx, auth, client.ValuesQuery{
-		Key: args.Key, Resource: resource, Value: args.Search, Limit: limit,
-		From: win.From, To: win.To, Services: args.Services, Properties: props,
+	res, err := e.client.Values(ctx, r.auth, client.ValuesQuery{
+		Key: args.Key, Resource: args.resource, Value: args.Search, Limit: args.limit,
+		From: r.win.From, To: r.win.To, Services: args.Services, Properties: props,
 	})
 	if err != nil {
 		return upstreamError("get attribute values", err)
 	}
-	scope := "log"
-	if resource {
-		scope = "resource"
+	rep := valuesReport{
+		args: args, win: r.win, key: e.clean.String(args.Key),
+		values: e.attributeValues(res.Results), more: len(res.Results) == args.limit,
 	}
-	key := e.clean.String(args.Key)
-	vals := e.attributeValues(res.Results)
-	more := len(res.Results) == limit
-	if asJSON {
-		return jsonResult(map[string]any{"key": key, "scope": scope, "window": windowJSON{isoTime(win.From), isoTime(win.To)}, "values": vals, "limit_reached": more})
+	return answer(r.json, rep.text, rep.json)
+}
+
+// valuesReport is a get_attribute_values answer.
+type valuesReport struct {
+	args   valuesArgs
+	win    timerange.Window
+	key    string // sanitised
+	values []attributeValue
+	more   bool // the limit was reached: more values may exist
+}
+
+func (v valuesReport) scope() string {
+	if v.args.resource {
+		return "resource"
 	}
+	return "log"
+}
+
+func (v valuesReport) json() map[string]any {
+	return map[string]any{"key": v.key, "scope": v.scope(), "window": windowJSON{isoTime(v.win.From), isoTime(v.win.To)}, "values": v.values, "limit_reached": v.more}
+}
+
+func (v valuesReport) text() string {
+	args, win, key, scope := v.args, v.win, v.key, v.scope()
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s (%s attribute) · %s · window %s (UTC)", key, scope, plural(len(vals), "value"), win)
-	if more {
+	fmt.Fprintf(&b, "%s (%s attribute) · %s · window %s (UTC)", key, scope, plural(len(v.values), "value"), win)
+	if v.more {
 		b.WriteString(" · limit reached, more may exist: raise limit or add search")
 	}
 	b.WriteByte('\n')
-	if len(vals) == 0 {
+	if len(v.values) == 0 {
 		other := "resource"
-		if resource {
+		if args.resource {
 			other = "log"
 		}
 		var tries []string
@@ -235,20 +245,20 @@ func handleGetAttributeValues(ctx context.Context, e *env, c *call) *mcp.CallToo
 			tries = append(tries, "fewer services or filters (the key may only exist on other services)")
 		}
 		fmt.Fprintf(&b, "No values. Try %s.\n", strings.Join(tries, "; "))
-		return textResult(b.String())
+		return b.String()
 	}
-	rows := make([][]string, 0, len(vals))
+	rows := make([][]string, 0, len(v.values))
 	example := ""
-	for _, v := range vals {
+	for _, val := range v.values {
 		n := "?"
-		if v.Count != nil {
-			n = thousands(*v.Count)
+		if val.Count != nil {
+			n = thousands(*val.Count)
 		}
-		shown := quoteIfNeeded(v.Value)
-		if v.Masked {
+		shown := quoteIfNeeded(val.Value)
+		if val.Masked {
 			shown += " (masked)"
 		} else if example == "" {
-			example = v.Value
+			example = val.Value
 		}
 		rows = append(rows, []string{n, shown})
 	}
@@ -266,7 +276,7 @@ func handleGetAttributeValues(ctx context.Context, e *env, c *call) *mcp.CallToo
 	}
 	suggestion, _ := json.Marshal(q)
 	fmt.Fprintf(&b, "next: query_logs %s\n", suggestion)
-	return textResult(b.String())
+	return b.String()
 }
 
 // attributeValue is one value as printed: sanitised, with identical

@@ -12,6 +12,12 @@
 //     get_attribute_values), explain.go (explain_log), views.go
 //     (manage_views), with views_filters.go translating a view's stored
 //     filters to and from our vocabulary.
+//   - handler.go: the typed wrapper every handler goes through:
+//     handler[A] decodes strictly into A, runs A's check(), and resolves
+//     what A embeds (projectArgs → auth, filterArgs → filters and window,
+//     windowArgs → window, formatArg → json) before the handler runs.
+//     Each tool's answer is a report type with text() and json(), so its
+//     rendering is testable without a call.
 //   - args.go and schema.go: the shared argument vocabulary (window,
 //     severity, services, search, filters, project) and its JSON schemas.
 //   - logs_render.go, logs_clean.go, logs_attrs.go: query_logs output:

@@ -32,7 +32,7 @@ func explainLogTool() *tool {
 					"Use on the one line that matters after query_logs; it can take tens of seconds and needs the organization's AI data processing approval.",
 				props, annotations("Explain a log line with AI", false, false, true))
 		},
-		handle: handleExplainLog,
+		handle: handler(handleExplainLog),
 	}
 }
 
@@ -41,7 +41,7 @@ type explainArgs struct {
 	UUID         string `json:"uuid"`
 	Timestamp    string `json:"timestamp"`
 	ForceRefresh bool   `json:"force_refresh"`
-	Format       string `json:"format"`
+	formatArg
 }
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -49,21 +49,18 @@ var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 // explainTimeout leaves room for PostHog's 60 s model call.
 const explainTimeout = 90 * time.Second
 
-func handleExplainLog(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
-	var args explainArgs
-	if err := c.decode(&args); err != nil {
-		return invalidArgs(err)
+func (a *explainArgs) check() error {
+	if !uuidPattern.MatchString(a.UUID) {
+		return fmt.Errorf(`uuid must be a log row's uuid as query_logs prints it, e.g. "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e"`)
 	}
-	if !uuidPattern.MatchString(args.UUID) {
-		return invalidArgs(fmt.Errorf(`uuid must be a log row's uuid as query_logs prints it, e.g. "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e"`))
+	if strings.TrimSpace(a.Timestamp) == "" {
+		return fmt.Errorf(`timestamp is required: the row's timestamp as query_logs prints it, e.g. "2026-11-25T14:01:58.123Z"`)
 	}
-	if strings.TrimSpace(args.Timestamp) == "" {
-		return invalidArgs(fmt.Errorf(`timestamp is required: the row's timestamp as query_logs prints it, e.g. "2026-11-25T14:01:58.123Z"`))
-	}
-	asJSON, err := formatFlag(args.Format)
-	if err != nil {
-		return invalidArgs(err)
-	}
+	return nil
+}
+
+func handleExplainLog(ctx context.Context, e *env, r *request[explainArgs]) *mcp.CallToolResult {
+	args := r.args
 	ts, err := timerange.Parse(args.Timestamp, e.now())
 	if err == nil && !isAbsolute(args.Timestamp) {
 		err = errors.New("a relative time cannot name one log line")
@@ -71,13 +68,9 @@ func handleExplainLog(ctx context.Context, e *env, c *call) *mcp.CallToolResult 
 	if err != nil {
 		return invalidArgs(fmt.Errorf(`timestamp: %v; pass the row's own timestamp as query_logs printed it, e.g. "2026-11-25T14:01:58.123Z"`, err))
 	}
-	auth, err := c.auth(args.projectArgs)
-	if err != nil {
-		return invalidArgs(err)
-	}
 	ctx, cancel := context.WithTimeout(ctx, explainTimeout)
 	defer cancel()
-	ex, err := e.client.Explain(ctx, auth, client.ExplainRequest{
+	ex, err := e.client.Explain(ctx, r.auth, client.ExplainRequest{
 		UUID: strings.ToLower(args.UUID), Timestamp: ts.UTC().Format(time.RFC3339Nano), ForceRefresh: args.ForceRefresh,
 	})
 	if err != nil {
@@ -88,10 +81,7 @@ func handleExplainLog(ctx context.Context, e *env, c *call) *mcp.CallToolResult 
 		return upstreamError("explain the log", err)
 	}
 	clean := e.cleanExplanation(ex)
-	if asJSON {
-		return jsonResult(clean)
-	}
-	return textResult(renderExplanation(clean))
+	return answer(r.json, func() string { return renderExplanation(clean) }, func() client.Explanation { return clean })
 }
 
 // cleanExplanation sanitises PostHog's answer: the model wrote it from log

@@ -42,7 +42,7 @@ func queryLogsTool() *tool {
 					"Printed trace_id/span_id are filter keys: follow one request across services.",
 				withProject(v, props), readOnlyTool("Query logs"))
 		},
-		handle: handleQueryLogs,
+		handle: handler(handleQueryLogs),
 	}
 }
 
@@ -58,11 +58,12 @@ type queryLogsArgs struct {
 	Format            string `json:"format"`
 }
 
-func handleQueryLogs(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
-	var args queryLogsArgs
-	if err := c.decode(&args); err != nil {
-		return invalidArgs(err)
-	}
+// resolvesItself: a cursor carries its project and filters, and a saved
+// view's filters merge under the arguments before they are resolved.
+func (queryLogsArgs) resolvesItself() {}
+
+func handleQueryLogs(ctx context.Context, e *env, r *request[queryLogsArgs]) *mcp.CallToolResult {
+	c, args := r.call, r.args
 	st, fromView, err := e.queryState(ctx, c, args)
 	if err != nil {
 		return toolError(err)

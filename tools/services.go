@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
 )
 
 const (
@@ -32,7 +33,7 @@ func listServicesTool() *tool {
 					"Gives the exact names for services filters.",
 				withProject(v, props), readOnlyTool("List services"))
 		},
-		handle: handleListServices,
+		handle: handler(handleListServices),
 	}
 }
 
@@ -41,34 +42,44 @@ type servicesArgs struct {
 	filterArgs
 	NameSearch string `json:"name_search"`
 	Limit      *int   `json:"limit"`
-	Format     string `json:"format"`
+	formatArg
+
+	limit int
 }
 
-func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
-	var args servicesArgs
-	if err := c.decode(&args); err != nil {
-		return invalidArgs(err)
-	}
-	limit, err := limitArg(args.Limit, defaultServicesLimit, maxServicesLimit)
+func (a *servicesArgs) check() error {
+	limit, err := limitArg(a.Limit, defaultServicesLimit, maxServicesLimit)
 	if err != nil {
-		return invalidArgs(err)
+		return err
 	}
-	asJSON, err := formatFlag(args.Format)
-	if err != nil {
-		return invalidArgs(err)
+	a.limit = limit
+	if len(a.NameSearch) > 200 {
+		return fmt.Errorf("name_search is limited to 200 characters")
 	}
-	if len(args.NameSearch) > 200 {
-		return invalidArgs(fmt.Errorf("name_search is limited to 200 characters"))
-	}
-	auth, f, win, err := c.scopedFilters(args.projectArgs, args.filterArgs, e.now())
-	if err != nil {
-		return invalidArgs(err)
-	}
-	res, err := e.client.Services(ctx, auth, client.ServicesQuery{Filters: f, NameSearch: args.NameSearch})
+	return nil
+}
+
+func handleListServices(ctx context.Context, e *env, r *request[servicesArgs]) *mcp.CallToolResult {
+	res, err := e.client.Services(ctx, r.auth, client.ServicesQuery{Filters: r.filters, NameSearch: r.args.NameSearch})
 	if err != nil {
 		return upstreamError("list services", err)
 	}
+	rep := newServicesReport(e, r.args, r.filters, r.win, res)
+	return answer(r.json, rep.text, rep.json)
+}
 
+// servicesReport is an analysed list_services answer.
+type servicesReport struct {
+	e       *env
+	args    servicesArgs
+	filters client.Filters
+	total   int
+	shown   []client.Service
+	trend   map[string]*series // keyed by the name as PostHog sent it
+	chart   volumeChart
+}
+
+func newServicesReport(e *env, args servicesArgs, f client.Filters, win timerange.Window, res *client.ServicesResult) servicesReport {
 	points := make([]point, 0, len(res.Sparkline))
 	for _, p := range res.Sparkline {
 		if t, err := time.Parse(time.RFC3339Nano, p.Time); err == nil {
@@ -86,53 +97,61 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 		total = len(res.Services)
 	}
 	shown := res.Services
-	if len(shown) > limit {
-		shown = shown[:limit]
+	if len(shown) > args.limit {
+		shown = shown[:args.limit]
 	}
 	chart := volumeChart{win: win, axis: axis, width: width, breakdown: "service", base: args.filterArgs}
+	return servicesReport{e: e, args: args, filters: f, total: total, shown: shown, trend: trend, chart: chart}
+}
 
-	if asJSON {
-		type svcJSON struct {
-			client.Service
-			Trend  []int64     `json:"trend,omitempty"`
-			Spikes []spikeJSON `json:"spikes,omitempty"`
-		}
-		out := struct {
-			Window        windowJSON `json:"window"`
-			TotalServices int        `json:"total_services"`
-			BucketSec     int64      `json:"bucket_seconds,omitempty"`
-			Services      []svcJSON  `json:"services"`
-		}{Window: windowJSON{isoTime(win.From), isoTime(win.To)}, TotalServices: total, BucketSec: int64(width / time.Second)}
-		for _, s := range shown {
-			t := trend[s.Name] // keyed by the name as PostHog sent it
-			s.Name = e.clean.String(s.Name)
-			sj := svcJSON{Service: s}
-			if t != nil {
-				sj.Trend = t.counts
-				for _, sp := range findSpikes(t.counts) {
-					sj.Spikes = append(sj.Spikes, chart.spikeJSON(s.Name, sp))
-				}
+type servicesJSON struct {
+	Window        windowJSON         `json:"window"`
+	TotalServices int                `json:"total_services"`
+	BucketSec     int64              `json:"bucket_seconds,omitempty"`
+	Services      []serviceTrendJSON `json:"services"`
+}
+
+type serviceTrendJSON struct {
+	client.Service
+	Trend  []int64     `json:"trend,omitempty"`
+	Spikes []spikeJSON `json:"spikes,omitempty"`
+}
+
+func (s servicesReport) json() servicesJSON {
+	win := s.chart.win
+	out := servicesJSON{Window: windowJSON{isoTime(win.From), isoTime(win.To)}, TotalServices: s.total, BucketSec: int64(s.chart.width / time.Second)}
+	for _, svc := range s.shown {
+		t := s.trend[svc.Name] // keyed by the name as PostHog sent it
+		svc.Name = s.e.clean.String(svc.Name)
+		sj := serviceTrendJSON{Service: svc}
+		if t != nil {
+			sj.Trend = t.counts
+			for _, sp := range findSpikes(t.counts) {
+				sj.Spikes = append(sj.Spikes, s.chart.spikeJSON(svc.Name, sp))
 			}
-			out.Services = append(out.Services, sj)
 		}
-		return jsonResult(out)
+		out.Services = append(out.Services, sj)
 	}
+	return out
+}
 
+func (s servicesReport) text() string {
+	win, axis, width, chart := s.chart.win, s.chart.axis, s.chart.width, s.chart
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d services with logs · window %s (UTC)", total, win)
-	if len(shown) < total {
-		fmt.Fprintf(&b, " · top %d by volume (raise limit or use name_search for the rest)", len(shown))
+	fmt.Fprintf(&b, "%d services with logs · window %s (UTC)", s.total, win)
+	if len(s.shown) < s.total {
+		fmt.Fprintf(&b, " · top %d by volume (raise limit or use name_search for the rest)", len(s.shown))
 	}
 	b.WriteByte('\n')
-	if len(shown) == 0 {
+	if len(s.shown) == 0 {
 		var tries []string
 		if win.Duration() < 24*time.Hour {
 			tries = append(tries, `a wider window (date_from "-24h")`)
 		}
-		if len(args.Services) > 0 || args.NameSearch != "" {
+		if len(s.args.Services) > 0 || s.args.NameSearch != "" {
 			tries = append(tries, "without services/name_search, to see the exact names")
 		}
-		if len(f.Severities) > 0 || f.Search != "" || len(f.Properties) > 0 {
+		if len(s.filters.Severities) > 0 || s.filters.Search != "" || len(s.filters.Properties) > 0 {
 			tries = append(tries, "fewer filters")
 		}
 		b.WriteString("No services logged in this window.")
@@ -140,7 +159,7 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 			b.WriteString(" Try " + strings.Join(tries, "; ") + ".")
 		}
 		b.WriteByte('\n')
-		return textResult(b.String())
+		return b.String()
 	}
 	trendLabel := "trend"
 	if len(axis) > 0 {
@@ -149,29 +168,29 @@ func handleListServices(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 			trendLabel = fmt.Sprintf("trend (%s buckets, %s)", widthLabel(width), p)
 		}
 	}
-	rows := make([][]string, 0, len(shown))
+	rows := make([][]string, 0, len(s.shown))
 	var spikes []string
-	for _, s := range shown {
-		name := e.clean.String(s.Name)
+	for _, svc := range s.shown {
+		name := s.e.clean.String(svc.Name)
 		line := ""
-		if t := trend[s.Name]; t != nil {
+		if t := s.trend[svc.Name]; t != nil {
 			line = sparkline(t.counts)
 			for _, sp := range findSpikes(t.counts) {
 				from, to := chart.spikeWindow(sp)
-				q, _ := json.Marshal(chart.spikeQuery(s.Name, from, to))
+				q, _ := json.Marshal(chart.spikeQuery(svc.Name, from, to))
 				spikes = append(spikes, fmt.Sprintf("spike: %s %s → %s, %s logs %s → query_logs %s",
 					name, shortTime(from, chart.withDate()), shortTime(to, chart.withDate()), thousands(sp.total), sp.versus(width), q))
 			}
 		}
 		rows = append(rows, []string{
-			name, thousands(s.LogCount), thousands(s.ErrorCount),
-			fmt.Sprintf("%.1f%%", s.ErrorRate*100), fmt.Sprintf("%.1f%%", s.VolumeSharePct), line,
+			name, thousands(svc.LogCount), thousands(svc.ErrorCount),
+			fmt.Sprintf("%.1f%%", svc.ErrorRate*100), fmt.Sprintf("%.1f%%", svc.VolumeSharePct), line,
 		})
 	}
 	b.WriteString(table([]string{"service", "logs", "errors", "error%", "share", trendLabel}, []bool{false, true, true, true, true, false}, rows))
-	for _, s := range spikes {
-		b.WriteString(s)
+	for _, sp := range spikes {
+		b.WriteString(sp)
 		b.WriteByte('\n')
 	}
-	return textResult(b.String())
+	return b.String()
 }

@@ -30,7 +30,7 @@ func getSparklineTool() *tool {
 					"Finds when a problem started.",
 				withProject(v, props), readOnlyTool("Log volume over time"))
 		},
-		handle: handleGetSparkline,
+		handle: handler(handleGetSparkline),
 	}
 }
 
@@ -38,34 +38,26 @@ type sparklineArgs struct {
 	projectArgs
 	filterArgs
 	Breakdown string `json:"breakdown"`
-	Format    string `json:"format"`
+	formatArg
+}
+
+func (a *sparklineArgs) check() error {
+	switch a.Breakdown {
+	case "":
+		a.Breakdown = "severity"
+	case "severity", "service":
+	default:
+		return fmt.Errorf(`breakdown must be "severity" or "service" (got %q)`, a.Breakdown)
+	}
+	return nil
 }
 
 // severityOrder puts the levels an investigation cares about first.
 var severityOrder = []string{"fatal", "error", "warn", "info", "debug", "trace"}
 
-func handleGetSparkline(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
-	var args sparklineArgs
-	if err := c.decode(&args); err != nil {
-		return invalidArgs(err)
-	}
-	breakdown := args.Breakdown
-	switch breakdown {
-	case "":
-		breakdown = "severity"
-	case "severity", "service":
-	default:
-		return invalidArgs(fmt.Errorf(`breakdown must be "severity" or "service" (got %q)`, breakdown))
-	}
-	asJSON, err := formatFlag(args.Format)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	auth, f, win, err := c.scopedFilters(args.projectArgs, args.filterArgs, e.now())
-	if err != nil {
-		return invalidArgs(err)
-	}
-	pts, err := e.client.Sparkline(ctx, auth, client.SparklineQuery{Filters: f, BreakdownBy: breakdown})
+func handleGetSparkline(ctx context.Context, e *env, r *request[sparklineArgs]) *mcp.CallToolResult {
+	breakdown := r.args.Breakdown
+	pts, err := e.client.Sparkline(ctx, r.auth, client.SparklineQuery{Filters: r.filters, BreakdownBy: breakdown})
 	if err != nil {
 		return upstreamError("get the log volume", err)
 	}
@@ -78,13 +70,10 @@ func handleGetSparkline(ctx context.Context, e *env, c *call) *mcp.CallToolResul
 		points = append(points, point{t: t, series: e.clean.String(p.Series), count: p.Count})
 	}
 	axis, width, all := bucketsOf(points)
-	axis = trimToWindow(axis, all, win.To)
+	axis = trimToWindow(axis, all, r.win.To)
 	sortSeries(all, breakdown)
-	chart := volumeChart{win: win, axis: axis, width: width, series: all, breakdown: breakdown, base: args.filterArgs}
-	if asJSON {
-		return jsonResult(chart.json())
-	}
-	return textResult(chart.text())
+	chart := volumeChart{win: r.win, axis: axis, width: width, series: all, breakdown: breakdown, base: r.args.filterArgs}
+	return answer(r.json, chart.text, chart.json)
 }
 
 func sortSeries(all []*series, breakdown string) {

@@ -60,7 +60,7 @@ func manageViewsTool() *tool {
 			)
 			return newTool(NameManageViews, desc, withProject(v, props), ann)
 		},
-		handle: handleManageViews,
+		handle: handler(handleManageViews),
 	}
 }
 
@@ -78,55 +78,71 @@ type viewsArgs struct {
 	Filters  []filterArg `json:"filters"`
 	Limit    *int        `json:"limit"`
 	Offset   *int        `json:"offset"`
-	Format   string      `json:"format"`
+	formatArg
+
+	limit, offset int // list
 }
 
-func handleManageViews(ctx context.Context, e *env, c *call) *mcp.CallToolResult {
-	var args viewsArgs
-	if err := c.decode(&args); err != nil {
-		return invalidArgs(err)
+func (a *viewsArgs) check() error {
+	switch a.Action {
+	case "list":
+		limit, err := limitArg(a.Limit, defaultViewsLimit, maxViewsLimit)
+		if err != nil {
+			return err
+		}
+		a.limit = limit
+		if a.Offset != nil {
+			if *a.Offset < 0 {
+				return errors.New("offset must be 0 or more")
+			}
+			a.offset = *a.Offset
+		}
+	case "get", "create", "update", "delete":
+	case "":
+		return errors.New(`action is required: "list", "get", "create", "update" or "delete"`)
+	default:
+		return fmt.Errorf(`action %q is not valid: use "list", "get", "create", "update" or "delete"`, a.Action)
 	}
-	switch args.Action {
-	case "list", "get":
+	return nil
+}
+
+// permit refuses writes to a key without logs:write before anything else
+// is asked of the caller.
+func (a *viewsArgs) permit(c *call, readOnly bool) *mcp.CallToolResult {
+	switch a.Action {
 	case "create", "update", "delete":
 		if !c.access.Write {
-			return errorResult(codePermission, fmt.Sprintf("action %q needs the logs:write scope%s; this key may only list and get views", args.Action, readOnlyNote(e.cfg.ReadOnly)))
+			return errorResult(codePermission, fmt.Sprintf("action %q needs the logs:write scope%s; this key may only list and get views", a.Action, readOnlyNote(readOnly)))
 		}
-	case "":
-		return invalidArgs(errors.New(`action is required: "list", "get", "create", "update" or "delete"`))
-	default:
-		return invalidArgs(fmt.Errorf(`action %q is not valid: use "list", "get", "create", "update" or "delete"`, args.Action))
 	}
-	auth, err := c.auth(args.projectArgs)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	asJSON, err := formatFlag(args.Format)
-	if err != nil {
-		return invalidArgs(err)
-	}
+	return nil
+}
+
+func handleManageViews(ctx context.Context, e *env, r *request[viewsArgs]) *mcp.CallToolResult {
+	args, auth := r.args, r.auth
 	if args.Action != "list" && args.Action != "create" && !client.ValidShortID(args.ShortID) {
 		return invalidArgs(fmt.Errorf(`short_id must be the 8-character id of a view (letters and digits), e.g. "a1B2c3D4"; manage_views {"action":"list"} shows them`))
 	}
 	var (
-		v    *client.View
-		verb string
+		v   *client.View
+		err error
 	)
+	rep := viewReport{e: e}
 	switch args.Action {
 	case "list":
-		return e.listViews(ctx, auth, args, asJSON)
+		return e.listViews(ctx, auth, args, r.json)
 	case "get":
 		v, err = e.client.GetView(ctx, auth, args.ShortID)
 		if err != nil {
 			return viewError("get the view", args.ShortID, err)
 		}
 	case "create":
-		verb = "created"
+		rep.verb = "created"
 		if v, err = e.createView(ctx, auth, args); err != nil {
 			return toolError(err)
 		}
 	case "update":
-		verb = "updated"
+		rep.verb = "updated"
 		if v, err = e.updateView(ctx, auth, args); err != nil {
 			return toolError(err)
 		}
@@ -134,22 +150,34 @@ func handleManageViews(ctx context.Context, e *env, c *call) *mcp.CallToolResult
 		if err := e.client.DeleteView(ctx, auth, args.ShortID); err != nil {
 			return viewError("delete the view", args.ShortID, err)
 		}
-		if asJSON {
-			return jsonResult(map[string]string{"deleted": args.ShortID})
-		}
-		return textResult(fmt.Sprintf("deleted view %s\n", args.ShortID))
+		return answer(r.json,
+			func() string { return fmt.Sprintf("deleted view %s\n", args.ShortID) },
+			func() map[string]string { return map[string]string{"deleted": args.ShortID} })
 	}
-	if asJSON {
-		out := map[string]any{"view": e.viewJSON(*v)}
-		if verb != "" {
-			out["result"] = verb
-		}
-		return jsonResult(out)
+	rep.view = v
+	return answer(r.json, rep.text, rep.json)
+}
+
+// viewReport is one view as get, create or update print it.
+type viewReport struct {
+	e    *env
+	view *client.View
+	verb string // "created", "updated", or empty for get
+}
+
+func (r viewReport) json() map[string]any {
+	out := map[string]any{"view": r.e.viewJSON(*r.view)}
+	if r.verb != "" {
+		out["result"] = r.verb
 	}
-	if verb != "" {
-		return textResult(verb + " " + e.describeView(v))
+	return out
+}
+
+func (r viewReport) text() string {
+	if r.verb != "" {
+		return r.verb + " " + r.e.describeView(r.view)
 	}
-	return textResult(e.describeView(v))
+	return r.e.describeView(r.view)
 }
 
 // viewJSON is a view as format "json" prints it: filters in our vocabulary.
@@ -185,27 +213,16 @@ func viewError(what, shortID string, err error) *mcp.CallToolResult {
 }
 
 func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs, asJSON bool) *mcp.CallToolResult {
-	limit, err := limitArg(args.Limit, defaultViewsLimit, maxViewsLimit)
-	if err != nil {
-		return invalidArgs(err)
-	}
-	offset := 0
-	if args.Offset != nil {
-		if *args.Offset < 0 {
-			return invalidArgs(errors.New("offset must be 0 or more"))
-		}
-		offset = *args.Offset
-	}
 	search := ""
 	if args.Search != nil {
 		search = strings.ToLower(*args.Search)
 	}
-	fetch := limit
+	fetch := args.limit
 	if search != "" {
 		// PostHog's list has no name search: scan a full page instead.
 		fetch = maxViewsLimit
 	}
-	list, err := e.client.ListViews(ctx, auth, fetch, offset)
+	list, err := e.client.ListViews(ctx, auth, fetch, args.offset)
 	if err != nil {
 		return upstreamError("list views", err)
 	}
@@ -215,8 +232,8 @@ func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs, a
 			views = append(views, v)
 		}
 	}
-	if len(views) > limit {
-		views = views[:limit]
+	if len(views) > args.limit {
+		views = views[:args.limit]
 	}
 	// Pinned views are the team's chosen ones: show them first.
 	slices.SortStableFunc(views, func(a, b client.View) int {
@@ -228,33 +245,54 @@ func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs, a
 		}
 		return 1
 	})
-	if asJSON {
-		out := struct {
-			Count  int        `json:"count"`
-			Offset int        `json:"offset"`
-			Views  []viewJSON `json:"views"`
-		}{Count: list.Count, Offset: offset, Views: []viewJSON{}}
-		for _, v := range views {
-			out.Views = append(out.Views, e.viewJSON(v))
-		}
-		return jsonResult(out)
+	rep := viewList{e: e, args: args, list: list, views: views}
+	return answer(asJSON, rep.text, rep.json)
+}
+
+// viewList is a manage_views list answer.
+type viewList struct {
+	e     *env
+	args  viewsArgs
+	list  *client.ViewList // the page PostHog returned
+	views []client.View    // the views shown: matching search, pinned first
+}
+
+type viewListJSON struct {
+	Count  int        `json:"count"`
+	Offset int        `json:"offset"`
+	Views  []viewJSON `json:"views"`
+}
+
+func (l viewList) json() viewListJSON {
+	out := viewListJSON{Count: l.list.Count, Offset: l.args.offset, Views: []viewJSON{}}
+	for _, v := range l.views {
+		out.Views = append(out.Views, l.e.viewJSON(v))
+	}
+	return out
+}
+
+func (l viewList) text() string {
+	e, views, offset, limit := l.e, l.views, l.args.offset, l.args.limit
+	search := ""
+	if l.args.Search != nil {
+		search = strings.ToLower(*l.args.Search)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d saved views", list.Count)
+	fmt.Fprintf(&b, "%d saved views", l.list.Count)
 	if search != "" {
-		fmt.Fprintf(&b, ", %d matching %q", len(views), e.clean.String(*args.Search))
+		fmt.Fprintf(&b, ", %d matching %q", len(views), e.clean.String(*l.args.Search))
 	}
-	if offset > 0 || len(views) < list.Count {
+	if offset > 0 || len(views) < l.list.Count {
 		fmt.Fprintf(&b, " · showing %d from offset %d", len(views), offset)
 	}
 	b.WriteByte('\n')
 	if len(views) == 0 {
-		if search != "" && list.Count > 0 {
-			fmt.Fprintf(&b, "No view name contains %q; list without search shows all %d.\n", e.clean.String(*args.Search), list.Count)
+		if search != "" && l.list.Count > 0 {
+			fmt.Fprintf(&b, "No view name contains %q; list without search shows all %d.\n", e.clean.String(*l.args.Search), l.list.Count)
 		} else {
 			b.WriteString("No views. Create one with manage_views {\"action\":\"create\",\"name\":...,\"severity\":[...],...} (needs logs:write).\n")
 		}
-		return textResult(b.String())
+		return b.String()
 	}
 	rows := make([][]string, 0, len(views))
 	for _, v := range views {
@@ -265,11 +303,11 @@ func (e *env) listViews(ctx context.Context, auth client.Auth, args viewsArgs, a
 		rows = append(rows, []string{v.ShortID, e.clean.String(v.Name), pinned, e.summarise(v.Filters), e.updatedBy(v)})
 	}
 	b.WriteString(table([]string{"short_id", "name", "pinned", "filters", "updated"}, nil, rows))
-	if offset+len(list.Results) < list.Count && search == "" {
-		fmt.Fprintf(&b, "more: manage_views {\"action\":\"list\",\"offset\":%d,\"limit\":%d}\n", offset+len(list.Results), limit)
+	if offset+len(l.list.Results) < l.list.Count && search == "" {
+		fmt.Fprintf(&b, "more: manage_views {\"action\":\"list\",\"offset\":%d,\"limit\":%d}\n", offset+len(l.list.Results), limit)
 	}
 	b.WriteString("use one: query_logs {\"view\":\"<short_id>\"}; details: manage_views {\"action\":\"get\",\"short_id\":\"<short_id>\"}\n")
-	return textResult(b.String())
+	return b.String()
 }
 
 func (e *env) updatedBy(v client.View) string {
