@@ -83,7 +83,10 @@ func TestHandlerResolvesWhatArgsEmbed(t *testing.T) {
 		})
 	}
 	var w *request[windowOnlyArgs]
-	h := handler(func(_ context.Context, _ *env, r *request[windowOnlyArgs]) *mcp.CallToolResult { w = r; return textResult("") })
+	h := handler(func(_ context.Context, _ *env, r *request[windowOnlyArgs]) *mcp.CallToolResult {
+		w = r
+		return textResult("")
+	})
 	c, _ := newCall([]byte(`{"date_from":"-30m"}`), pinned, Access{})
 	h(context.Background(), e, c)
 	if w == nil || w.win.Duration() != 30*time.Minute || w.auth.ProjectID != 7 {
