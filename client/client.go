@@ -168,16 +168,21 @@ func newRestyClient(transport http.RoundTripper, log *slog.Logger) *resty.Client
 }
 
 // resolveHost turns Options.Host into a base URL, refusing plain http except on loopback.
+// A bare host name ("eu.posthog.com", "posthog.example.com:8443/prefix") means https.
 func resolveHost(host string) (string, error) {
-	switch strings.ToLower(strings.TrimSpace(host)) {
+	raw := strings.TrimSpace(host)
+	switch strings.ToLower(raw) {
 	case "", "us":
 		return USHost, nil
 	case "eu":
 		return EUHost, nil
 	}
-	u, err := url.Parse(strings.TrimSpace(host))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return "", fmt.Errorf("client: host %q is neither \"us\", \"eu\" nor an http(s) base URL", host)
+	if !strings.Contains(raw, ":/") {
+		raw = "https://" + raw
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return "", fmt.Errorf("client: host %q is neither \"us\", \"eu\", a host name nor an http(s) base URL", host)
 	}
 	if u.User != nil {
 		return "", errors.New("client: the host URL must not carry credentials")

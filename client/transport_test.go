@@ -137,7 +137,14 @@ func TestHosts(t *testing.T) {
 		{"ftp://example.com", "", false},
 		{"https://user:pass@example.com", "", false},
 		{"https://example.com/?x=1", "", false},
-		{"example.com", "", false},
+		{"eu.posthog.com", "https://eu.posthog.com", true},
+		{" posthog.example.com/ ", "https://posthog.example.com", true},
+		{"posthog.example.com:8443/prefix", "https://posthog.example.com:8443/prefix", true},
+		{"localhost:8000", "https://localhost:8000", true},
+		{"http:/example.com", "", false},
+		{"not a host", "", false},
+		{"example.com?x=1", "", false},
+		{"user@example.com", "", false},
 	}
 	for _, tt := range tests {
 		c, err := New(Options{Host: tt.host})

@@ -36,6 +36,21 @@ type ProjectError struct {
 
 func (e *ProjectError) Error() string { return e.Msg }
 
+// UnreachableError means PostHog could not be reached to check a key (no
+// answer at all: DNS, a refused or timed-out connection). The caller is
+// still resolved (with no introspection): tools/list shows the full
+// catalogue, and every tool call answers this error instead of running,
+// since it could not reach PostHog either. It is cached only briefly
+// (failedIntrospectionTTL), so a fixed network needs no restart.
+type UnreachableError struct {
+	Host   string // the base URL tried
+	Detail string // what failed, without the key
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("PostHog at %s could not be reached (%s): check POSTHOG_HOST (us, eu, or the URL of your PostHog) and the network", e.Host, e.Detail)
+}
+
 // Cache lifetimes of introspection results. A rejected key is remembered
 // briefly so a client retrying with a bad key does not hammer PostHog; a
 // failed introspection (network, 5xx) is retried soon, but not on every
@@ -74,10 +89,12 @@ type callerResolver struct {
 // introspection is one cached (or in-flight) introspection of a key.
 // Fields other than done are written once, before done is closed.
 type introspection struct {
-	done    chan struct{}
-	info    *client.KeyInfo // nil: introspection failed, show everything
-	err     *AuthError      // non-nil: the key was rejected
-	expires time.Time
+	done chan struct{}
+	info *client.KeyInfo // nil: introspection failed, show everything
+	err  *AuthError      // non-nil: the key was rejected
+	// unreachable is set when PostHog did not answer at all.
+	unreachable *UnreachableError
+	expires     time.Time
 }
 
 func (e *introspection) ready() bool {
@@ -108,20 +125,22 @@ func KeyID(key string) string {
 }
 
 // resolve returns the caller for key, asking for project requested (0: none
-// asked). Errors are *AuthError or *ProjectError.
+// asked). Errors are *AuthError, *ProjectError, or *UnreachableError, which
+// comes with a usable caller (no introspection).
 func (r *callerResolver) resolve(ctx context.Context, key string, requested int64) (tools.Caller, error) {
 	if key == "" {
 		return tools.Caller{}, &AuthError{Msg: "no PostHog API key: send Authorization: Bearer phx_... (a personal API key with the logs:read scope)"}
 	}
 	info, err := r.introspect(ctx, key)
-	if err != nil {
+	var unreachable *UnreachableError
+	if err != nil && !errors.As(err, &unreachable) {
 		return tools.Caller{}, err
 	}
-	project, err := chooseProject(info, r.pinned, requested)
-	if err != nil {
-		return tools.Caller{}, err
+	project, perr := chooseProject(info, r.pinned, requested)
+	if perr != nil {
+		return tools.Caller{}, perr
 	}
-	return tools.Caller{Key: key, Project: project, Info: info}, nil
+	return tools.Caller{Key: key, Project: project, Info: info}, err
 }
 
 // introspect returns the key's scopes and projects, from the cache when
@@ -157,8 +176,11 @@ func (r *callerResolver) introspect(ctx context.Context, key string) (*client.Ke
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	if e.err != nil {
+	switch {
+	case e.err != nil:
 		return nil, e.err
+	case e.unreachable != nil:
+		return nil, e.unreachable
 	}
 	return e.info, nil
 }
@@ -180,7 +202,7 @@ func (r *callerResolver) fill(e *introspection, key string) {
 		// process nor leave the key's waiters hanging: it counts as a
 		// failed introspection.
 		if p := recover(); p != nil {
-			e.info, e.err = nil, nil
+			e.info, e.err, e.unreachable = nil, nil, nil
 			ttl = failedIntrospectionTTL
 			r.log.Error("key introspection panicked; exposing the full tool catalogue for this key", "key_id", KeyID(key))
 		}
@@ -200,6 +222,11 @@ func (r *callerResolver) fill(e *introspection, key string) {
 		e.err = &AuthError{Rejected: true, Msg: "PostHog rejected this API key (401): check that it is a valid personal API key for this PostHog host (a US key does not work on EU)"}
 		ttl = rejectedKeyTTL
 		r.log.Info("PostHog rejected a key", "key_id", KeyID(key))
+	case errors.As(err, &ce) && ce.Status == 0 && (ce.Kind == client.KindUpstream || ce.Kind == client.KindTimeout):
+		// No answer at all: every call would fail the same way, so calls
+		// say why (see UnreachableError) until a retry gets through.
+		e.unreachable = &UnreachableError{Host: r.client.BaseURL(), Detail: ce.Detail}
+		r.log.Warn("PostHog could not be reached to check the key", "host", r.client.BaseURL(), "key_id", KeyID(key), "err", err)
 	default:
 		// Degrade rather than refuse: with no introspection every tool is
 		// shown and PostHog's own 403 is the guard.

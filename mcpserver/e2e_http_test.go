@@ -257,9 +257,11 @@ func TestHiddenToolsSendNothingUpstream(t *testing.T) {
 			defer c.Close()
 			f.sb.ResetRequests()
 
-			_, isError, err := callTool(c, "explain_log", map[string]any{"uuid": "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e", "timestamp": "2026-01-01T00:00:00Z"})
-			if err == nil && !isError {
-				t.Fatal("explain_log succeeded for a read-only key")
+			// Hidden from tools/list, yet the call is answered with what is
+			// missing, not with JSON-RPC "tool not found".
+			text, isError, err := callTool(c, "explain_log", map[string]any{"uuid": "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e", "timestamp": "2026-01-01T00:00:00Z"})
+			if err != nil || !isError || !strings.HasPrefix(text, "PERMISSION_DENIED") || !strings.Contains(text, "needs logs:write") {
+				t.Fatalf("explain_log for a read-only key: err %v isError %v: %s", err, isError, text)
 			}
 			_, isError, err = callTool(c, "manage_views", map[string]any{"action": "create", "name": "nope"})
 			if err == nil && !isError {
@@ -273,6 +275,32 @@ func TestHiddenToolsSendNothingUpstream(t *testing.T) {
 				if strings.Contains(r.Path, "/logs/") {
 					t.Errorf("hidden tool reached PostHog: %s %s", r.Method, r.Path)
 				}
+			}
+		})
+	}
+}
+
+// TestToolsHiddenByFlagsAnswerWhy: a tool that --read-only or --tools
+// removed is absent from tools/list, and calling it names the flag.
+func TestToolsHiddenByFlagsAnswerWhy(t *testing.T) {
+	tests := []struct {
+		name, tool, want string
+		cfg              tools.Config
+	}{
+		{"--read-only", "explain_log", "disabled on this server (--read-only)", tools.Config{ReadOnly: true}},
+		{"--tools", "get_sparkline", "disabled on this server (--tools)", tools.Config{Enabled: []string{"query_logs"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newHTTPFixture(t, tt.cfg, nil)
+			c := f.connect(t, "2025-06-18", bearer(sandbox.KeyFull))
+			defer c.Close()
+			if _, listed := listTools(t, c)[tt.tool]; listed {
+				t.Fatalf("%s is listed", tt.tool)
+			}
+			text, isError, err := callTool(c, tt.tool, map[string]any{})
+			if err != nil || !isError || !strings.HasPrefix(text, "PERMISSION_DENIED") || !strings.Contains(text, tt.want) {
+				t.Fatalf("%s: err %v isError %v: %s", tt.tool, err, isError, text)
 			}
 		})
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/tools"
@@ -156,8 +157,12 @@ func (s *Server) HTTPHandler(cfg HTTPConfig) http.Handler {
 
 type httpCallerKey struct{}
 
-// httpContext hands the caller resolved by authenticate to the tools.
+// httpContext hands the caller resolved by authenticate to the tools, with
+// the problem its tool calls must answer, if any.
 func (s *Server) httpContext(ctx context.Context, r *http.Request) context.Context {
+	if problem, ok := r.Context().Value(problemCtx{}).(*mcp.CallToolResult); ok {
+		ctx = withProblem(ctx, problem)
+	}
 	if c, ok := r.Context().Value(httpCallerKey{}).(tools.Caller); ok {
 		return tools.WithCaller(ctx, c)
 	}
@@ -250,7 +255,12 @@ func (s *Server) authenticate(cfg HTTPConfig, inflight *inflightRequests, next h
 		caller, err := s.callers.resolve(r.Context(), key, project)
 		var authErr *AuthError
 		var projectErr *ProjectError
+		var unreachable *UnreachableError
 		switch {
+		case errors.As(err, &unreachable):
+			// Serve the request: tools/list still works, and each tool call
+			// says PostHog could not be reached (see UnreachableError).
+			r = r.WithContext(withProblem(r.Context(), mcp.NewToolResultError("UPSTREAM_ERROR: "+unreachable.Error())))
 		case errors.As(err, &authErr):
 			s.metrics.reject(rejectUnauthorized)
 			code := "invalid_request"

@@ -88,13 +88,20 @@ func New(opts Options) (*Server, error) {
 		log:     opts.Logger,
 		callers: newCallerResolver(opts.Client, opts.PinnedProject, opts.IntrospectionTTL, opts.Logger),
 	}
+	// Not server.WithToolFilter: it would also turn a call of a hidden tool
+	// into JSON-RPC "tool not found" (see filterListedTools). Add hooks to
+	// MCPServer().GetHooks() rather than passing server.WithHooks again.
+	hooks := &server.Hooks{}
+	hooks.AddAfterListTools(s.filterListedTools)
 	s.mcp = server.NewMCPServer(Name, opts.Version,
 		server.WithInstructions(instructions),
 		server.WithToolCapabilities(false),
-		server.WithToolFilter(opts.Toolset.Filter),
-		// Outermost first: metrics see the result the recovery produces.
+		server.WithHooks(hooks),
+		// Outermost first: metrics see the result the recovery produces,
+		// and the answer to a startup problem (callerMiddleware).
 		server.WithToolHandlerMiddleware(s.metrics.toolMiddleware),
 		server.WithToolHandlerMiddleware(recoverToolPanics),
+		server.WithToolHandlerMiddleware(s.callerMiddleware),
 	)
 	opts.Toolset.Register(s.mcp)
 	return s, nil
@@ -108,9 +115,10 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 
 // Caller resolves the caller for key and the requested project (0: the
 // pinned one, else the key's single scoped project, else none) applying
-// the project rules. Errors are *AuthError (missing or rejected key) or
-// *ProjectError; a failed introspection is not an error (Info is nil).
-// stdio and the `call` command use it once at startup.
+// the project rules. Errors are *AuthError (missing or rejected key),
+// *ProjectError, or *UnreachableError (returned with a caller that has no
+// introspection); another failed introspection is not an error (Info is
+// nil). See ConfiguredCaller for the server's own key.
 func (s *Server) Caller(ctx context.Context, key string, project int64) (tools.Caller, error) {
 	return s.callers.resolve(ctx, key, project)
 }

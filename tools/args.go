@@ -149,6 +149,8 @@ func (c *call) project(p projectArgs) (int64, error) {
 		return 0, fmt.Errorf("project_id %d is not allowed: this server is pinned to project %d", p.ProjectID, c.caller.Project)
 	case c.caller.Project != 0:
 		return c.caller.Project, nil
+	case p.ProjectID <= 0 && c.caller.Info != nil && !c.caller.Info.AllTeams():
+		return 0, fmt.Errorf("project_id is required: this key may use projects %s; pass one of them as project_id", joinInts(c.caller.Info.Teams))
 	case p.ProjectID <= 0:
 		return 0, errors.New("project_id is required (a positive integer: the numeric id in your PostHog URL, /project/<id>/)")
 	}
@@ -373,4 +375,13 @@ func (c *call) scopedFilters(p projectArgs, f filterArgs, now time.Time) (client
 	}
 	filters, win, err := f.toClient(now)
 	return auth, filters, win, err
+}
+
+// joinInts lists project ids for a message: "1, 2".
+func joinInts(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -3,6 +3,8 @@ package tools
 import (
 	"strings"
 	"testing"
+
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
 )
 
 func TestDecodeRejectsBadArguments(t *testing.T) {
@@ -97,5 +99,11 @@ func TestProjectResolution(t *testing.T) {
 	}
 	if id, _ := open.project(projectArgs{ProjectID: 3}); id != 3 {
 		t.Error("unpinned with project_id")
+	}
+	// The key's introspection names the projects it may use: say them.
+	scoped := &call{caller: Caller{Info: &client.KeyInfo{Teams: []int64{3, 12}}}}
+	if _, err := scoped.project(projectArgs{}); err == nil || !strings.Contains(err.Error(), "project_id is required") ||
+		!strings.Contains(err.Error(), "3, 12") {
+		t.Errorf("unpinned without project_id, key scoped to 3 and 12: %v", err)
 	}
 }

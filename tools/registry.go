@@ -219,18 +219,27 @@ func (ts *Toolset) visible(t *tool, a Access) (mcp.Tool, bool) {
 }
 
 // Register adds every tool to s. Handlers read the caller from the context
-// (see WithCaller); a call without a caller is refused.
+// (see WithCaller); a call without a caller is refused. Tools that --tools
+// or --read-only removed are registered too, so that calling one gets
+// Call's PERMISSION_DENIED naming the flag; Filter keeps them out of
+// tools/list.
 func (ts *Toolset) Register(s *server.MCPServer) {
-	for _, t := range ts.tools {
-		full := ts.defs[t.name][variant{write: true, needProject: true}]
-		s.AddTool(full, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	for _, t := range allTools() {
+		def, ok := ts.defs[t.name][variant{write: true, needProject: true}]
+		if !ok {
+			def = t.define(variant{})
+		}
+		s.AddTool(def, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return ts.Call(ctx, t.name, req.GetRawArguments()), nil
 		})
 	}
 }
 
-// Filter is a server.ToolFilterFunc: it shows each caller only what its
-// key and the configuration allow, on tools/list and tools/call alike.
+// Filter shows each caller only the tools its key and the configuration
+// allow, in the schema variant that fits it. It is meant for tools/list
+// only: a hidden tool that is called anyway must reach Call, which answers
+// PERMISSION_DENIED naming the missing scope or flag (as a
+// server.WithToolFilter would not: mcp-go then answers "tool not found").
 func (ts *Toolset) Filter(ctx context.Context, listed []mcp.Tool) []mcp.Tool {
 	c, ok := CallerFrom(ctx)
 	if !ok {
@@ -277,7 +286,11 @@ func (ts *Toolset) Call(ctx context.Context, name string, rawArgs any) (res *mcp
 	if t == nil {
 		for _, known := range allTools() {
 			if known.name == name {
-				return errorResult(codePermission, fmt.Sprintf("tool %s is disabled on this server (--tools or --read-only)", name))
+				flag := "--tools"
+				if ts.env.cfg.ReadOnly && known.scope == ScopeWrite {
+					flag = "--read-only"
+				}
+				return errorResult(codePermission, fmt.Sprintf("tool %s is disabled on this server (%s)", name, flag))
 			}
 		}
 		return errorResult(codeNotFound, fmt.Sprintf("unknown tool %q", name))

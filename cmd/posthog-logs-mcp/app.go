@@ -2,11 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/mcpserver"
@@ -110,28 +111,28 @@ func (a *app) close() {
 }
 
 // startupCaller introspects the configured key and applies the project
-// rules once; stdio and `call` serve this caller for their whole life.
-func (a *app) startupCaller(ctx context.Context) (tools.Caller, error) {
+// rules. A problem found by talking to PostHog (a rejected key, an
+// unreachable host, a pinned project outside the key) does not stop the
+// server: it is logged here, once, and every tool call answers it (see
+// mcpserver.Server.ConfiguredCaller), which also retries the check.
+func (a *app) startupCaller(ctx context.Context) (tools.Caller, *mcp.CallToolResult) {
 	ctx, cancel := context.WithTimeout(ctx, startupIntrospectionTimeout)
 	defer cancel()
-	caller, err := a.server.Caller(ctx, a.cfg.key, 0)
-	var authErr *mcpserver.AuthError
-	switch {
-	case errors.As(err, &authErr):
-		return caller, fmt.Errorf("%s: %s", envKey, authErr.Msg)
-	case err != nil:
-		return caller, err
+	caller, problem := a.server.ConfiguredCaller(ctx, a.cfg.key)
+	if problem != nil && ctx.Err() == nil {
+		a.log.Error("every tool call will answer: " + resultText(problem))
+		return caller, problem
 	}
 	a.log.Debug("caller ready", "key_id", mcpserver.KeyID(caller.Key), "project", caller.Project, "introspected", caller.Info != nil)
 	return caller, nil
 }
 
 func (a *app) serveStdio(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
-	caller, err := a.startupCaller(ctx)
-	if err != nil {
-		return err
-	}
-	return a.server.ServeStdio(ctx, caller, stdin, stdout)
+	// In the background: an IDE's initialize must not wait for PostHog (up
+	// to startupIntrospectionTimeout for a host that drops packets). The
+	// first request shares the introspection in flight.
+	go a.startupCaller(ctx)
+	return a.server.ServeStdio(ctx, a.cfg.key, stdin, stdout)
 }
 
 func (a *app) serveHTTP(ctx context.Context) error {
@@ -140,10 +141,8 @@ func (a *app) serveHTTP(ctx context.Context) error {
 	}
 	if a.cfg.key != "" {
 		// The server's own key serves loopback requests without a key of
-		// their own: check it now rather than on the first request.
-		if _, err := a.startupCaller(ctx); err != nil {
-			return err
-		}
+		// their own: check it now, to log a problem before the first request.
+		a.startupCaller(ctx)
 	} else {
 		a.log.Info("no " + envKey + ": every caller must send its own key (Authorization: Bearer phx_...)")
 	}

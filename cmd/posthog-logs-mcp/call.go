@@ -30,9 +30,11 @@ func (a *app) runCall(ctx context.Context, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	caller, err := a.startupCaller(ctx)
-	if err != nil {
-		fmt.Fprintln(stderr, "posthog-logs-mcp:", err)
+	checkCtx, cancel := context.WithTimeout(ctx, startupIntrospectionTimeout)
+	caller, problem := a.server.ConfiguredCaller(checkCtx, a.cfg.key)
+	cancel()
+	if problem != nil {
+		fmt.Fprintln(stderr, resultText(problem))
 		return exitError
 	}
 	ctx = mcpserver.WithToolName(tools.WithCaller(ctx, caller), name)

@@ -24,6 +24,10 @@ func TestVersionAndUsage(t *testing.T) {
 		wantStderr []string
 	}{
 		{"version", environ(), []string{"--version"}, 0, "posthog-logs-mcp ", nil},
+		{"--help", environ(), []string{"--help"}, 0, "posthog-logs-mcp: an MCP server", nil},
+		{"-h", environ(), []string{"-h"}, 0, "posthog-logs-mcp: an MCP server", nil},
+		{"help", environ(), []string{"help"}, 0, "posthog-logs-mcp: an MCP server", nil},
+		{"help after flags", environ(), []string{"--read-only", "help"}, 0, "posthog-logs-mcp: an MCP server", nil},
 		{"missing key", environ(), nil, 2, "", []string{"POSTHOG_PERSONAL_API_KEY", "--sandbox"}},
 		{"missing key for call", environ(), []string{"call", "list_services", "{}"}, 2, "", []string{"POSTHOG_PERSONAL_API_KEY", "--sandbox"}},
 		{"unknown flag", environ(), []string{"--frobnicate"}, 2, "", []string{"frobnicate"}},
@@ -36,8 +40,12 @@ func TestVersionAndUsage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			stdout, stderr, code := runBinary(t, tt.env, tt.args...)
-			if code != tt.wantCode || !strings.HasPrefix(stdout, tt.wantStdout) || (tt.wantStdout == "" && stdout != "") || strings.Count(stdout, "\n") > 1 {
+			help := strings.Contains(tt.name, "help") || tt.name == "-h"
+			if code != tt.wantCode || !strings.HasPrefix(stdout, tt.wantStdout) || (tt.wantStdout == "" && stdout != "") || (!help && strings.Count(stdout, "\n") > 1) {
 				t.Fatalf("exit %d stdout %q stderr %q; want exit %d stdout %q", code, stdout, stderr, tt.wantCode, tt.wantStdout)
+			}
+			if help && (!strings.Contains(stdout, "--sandbox") && !strings.Contains(stdout, "-sandbox") || stderr != "") {
+				t.Errorf("help: stdout lacks the flags, or stderr is not empty:\n%s\nstderr: %s", stdout, stderr)
 			}
 			for _, want := range tt.wantStderr {
 				if !strings.Contains(stderr, want) {

@@ -49,16 +49,23 @@ func (e usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
+// helpRequest is returned for -h, --help and the help command: the usage
+// goes to stdout with exit status 0, since it is what was asked for.
+type helpRequest struct{ usage string }
+
+func (helpRequest) Error() string { return "help requested" }
+
 const usageHeader = `posthog-logs-mcp: an MCP server for the logs stored in PostHog.
 
 Usage:
   posthog-logs-mcp [flags]                         serve MCP (stdio by default)
   posthog-logs-mcp [flags] call TOOL '{"json":"args"}'  run one tool and print its result
   posthog-logs-mcp sandbox [--listen 127.0.0.1:8090]    serve a local fake PostHog Logs API
+  posthog-logs-mcp help                             print this help
 
 Environment:
   POSTHOG_PERSONAL_API_KEY  personal API key (phx_...) with logs:read (logs:write to explain logs and edit views)
-  POSTHOG_HOST              us (default), eu, or the URL of a self-hosted PostHog
+  POSTHOG_HOST              us (default), eu, or the URL or host name of a self-hosted PostHog (https assumed)
   POSTHOG_PROJECT_ID        pin every call to this project
 
 Flags (before or after the subcommand):
@@ -66,13 +73,19 @@ Flags (before or after the subcommand):
 
 // parseConfig reads flags from args (flags may come before or after the
 // subcommand and its arguments) and the environment through getenv.
-func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+// Problems are returned, never printed: the caller prints a usageError on
+// stderr, and a helpRequest's usage on stdout.
+func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("posthog-logs-mcp", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHeader)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	help := func() error {
+		var b strings.Builder
+		b.WriteString(usageHeader)
+		fs.SetOutput(&b)
 		fs.PrintDefaults()
+		return helpRequest{b.String()}
 	}
 	var toolsFlag, allowedHosts, logLevel string
 	fs.StringVar(&c.transport, "transport", "stdio", "MCP transport: stdio or http")
@@ -90,9 +103,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 	for rest := args; ; {
 		if err := fs.Parse(rest); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
+				return nil, help()
 			}
-			return nil, usageError{err.Error()}
+			return nil, usagef("%v (run posthog-logs-mcp --help for usage)", err)
 		}
 		rest = fs.Args()
 		if len(rest) == 0 {
@@ -107,6 +120,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 		c.command, c.args = positional[0], positional[1:]
 	}
 	switch c.command {
+	case "help":
+		return nil, help()
 	case "":
 	case "call":
 		if len(c.args) < 1 || len(c.args) > 2 {
@@ -117,7 +132,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (*
 			return nil, usagef("the sandbox command takes no arguments besides --listen")
 		}
 	default:
-		return nil, usagef("unknown command %q (commands: call, sandbox; run with -h for help)", c.command)
+		return nil, usagef("unknown command %q (commands: call, sandbox, help; run posthog-logs-mcp --help for usage)", c.command)
 	}
 	if c.transport != "stdio" && c.transport != "http" {
 		return nil, usagef("--transport must be stdio or http, not %q", c.transport)

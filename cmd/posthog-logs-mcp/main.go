@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -43,8 +42,10 @@ func main() {
 
 // run is the whole command, minus the process plumbing, so tests can drive it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, err := parseConfig(args, getenv, stderr)
-	if errors.Is(err, flag.ErrHelp) {
+	cfg, err := parseConfig(args, getenv)
+	var help helpRequest
+	if errors.As(err, &help) {
+		fmt.Fprint(stdout, help.usage)
 		return exitOK
 	}
 	if err != nil {

@@ -172,9 +172,15 @@ func TestStdioScopesAndReadOnly(t *testing.T) {
 				t.Fatalf("enum %v readOnlyHint %v, want [list get], read-only", enum, readOnly)
 			}
 			sb.ResetRequests()
-			_, isError, err := callTool(c, "explain_log", map[string]any{"uuid": "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e", "timestamp": "2026-01-01T00:00:00Z"})
-			if err == nil && !isError {
-				t.Fatal("hidden explain_log succeeded")
+			// Hidden, yet callable: the answer names what is missing
+			// rather than a JSON-RPC "tool not found".
+			text, isError, err := callTool(c, "explain_log", map[string]any{"uuid": "0199a3c2-5b7e-7c1a-9d2e-8f6a1b2c3d4e", "timestamp": "2026-01-01T00:00:00Z"})
+			want := "needs logs:write"
+			if slices.Contains(tt.args, "--read-only") {
+				want = "--read-only"
+			}
+			if err != nil || !isError || !strings.HasPrefix(text, "PERMISSION_DENIED") || !strings.Contains(text, want) {
+				t.Fatalf("hidden explain_log: err %v isError %v: %s", err, isError, text)
 			}
 			_, isError, err = callTool(c, "manage_views", map[string]any{"action": "create", "name": "x"})
 			if err == nil && !isError {
@@ -288,5 +294,46 @@ func TestColdStart(t *testing.T) {
 	t.Logf("cold start to tools/list (best of 5, local introspection included): %s", best)
 	if best > 500*time.Millisecond {
 		t.Fatalf("cold start %s", best)
+	}
+}
+
+// TestStdioStartsDespitePostHogProblems: a problem found by talking to
+// PostHog never stops the stdio server (an IDE would only show "server
+// failed"): it starts, logs the reason, and every tool call answers it,
+// naming the setting to fix and the host it tried.
+func TestStdioStartsDespitePostHogProblems(t *testing.T) {
+	sb := testSandbox(t)
+	tests := []struct {
+		name string
+		env  []string
+		want []string
+	}{
+		{"rejected key", environ("POSTHOG_HOST="+sb.URL, "POSTHOG_PERSONAL_API_KEY=phx_revoked_0000000000000000000000"),
+			[]string{"AUTH_FAILED", "POSTHOG_PERSONAL_API_KEY", sb.URL}},
+		{"refused connection", environ("POSTHOG_HOST=http://127.0.0.1:1", "POSTHOG_PERSONAL_API_KEY="+sandbox.KeyFull),
+			[]string{"UPSTREAM_ERROR", "PostHog at http://127.0.0.1:1 could not be reached", "POSTHOG_HOST"}},
+		{"unknown host name", environ("POSTHOG_HOST=https://nonexistent.invalid", "POSTHOG_PERSONAL_API_KEY="+sandbox.KeyFull),
+			[]string{"UPSTREAM_ERROR", "PostHog at https://nonexistent.invalid could not be reached", "POSTHOG_HOST"}},
+		{"pinned project outside the key", sandboxEnv(t, sandbox.KeyFull, "POSTHOG_PROJECT_ID=2"),
+			[]string{"PERMISSION_DENIED", "project 2", "POSTHOG_PROJECT_ID", "(1)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := startStdio(t, mcp.ProtocolVersion20251125, tt.env)
+			if n := len(listTools(t, c)); n != 7 {
+				t.Fatalf("%d tools listed, want 7", n)
+			}
+			for _, name := range []string{"list_services", "query_logs"} {
+				text, isError, err := callTool(c, name, map[string]any{})
+				if err != nil || !isError {
+					t.Fatalf("%s: err %v isError %v: %s", name, err, isError, text)
+				}
+				for _, w := range tt.want {
+					if !strings.Contains(text, w) {
+						t.Errorf("%s answer lacks %q: %s", name, w, text)
+					}
+				}
+			}
+		})
 	}
 }
