@@ -76,6 +76,8 @@ type Client struct {
 	explainTimeout   time.Duration
 	callTimeout      time.Duration
 	explainBudget    time.Duration
+	slowTimeout      time.Duration // attempt timeout of calls that may mine for a minute (patterns)
+	slowBudget       time.Duration
 	maxRetries       int
 	retryWaitMin     time.Duration
 	retryWaitMax     time.Duration
@@ -85,6 +87,11 @@ type Client struct {
 	// /api/environments/{id}/ prefix (see the contract, section 1).
 	useEnvironments atomic.Bool
 
+	// diffLimiter keeps each key under patterns_diff's own rate limits (contract, 12).
+	diffLimiter *windowLimiter
+
+	// now is the clock of the rate limiter; tests replace it.
+	now func() time.Time
 	// sleep waits between attempts; tests replace it to keep waits instant and observable.
 	sleep func(ctx context.Context, d time.Duration) error
 	// jitter returns a pseudo-random value in [0, n); tests may pin it.
@@ -114,6 +121,9 @@ func New(opts Options) (*Client, error) {
 		retryWaitMin:     orDefault(opts.RetryWaitMin, DefaultRetryWaitMin),
 		retryWaitMax:     orDefault(opts.RetryWaitMax, DefaultRetryWaitMax),
 		maxResponseBytes: orDefault(opts.MaxResponseBytes, DefaultMaxResponseBytes),
+		slowTimeout:      orDefault(opts.AttemptTimeout, defaultPatternsTimeout),
+		diffLimiter:      newWindowLimiter(patternsDiffLimits),
+		now:              time.Now,
 		sleep:            sleepCtx,
 		jitter:           randInt63n,
 	}
@@ -133,6 +143,11 @@ func New(opts Options) (*Client, error) {
 	if opts.CallTimeout == 0 && c.explainBudget < c.explainTimeout {
 		// The model call alone may take 60 s: a default budget must not cut it short.
 		c.explainBudget = c.explainTimeout + 10*time.Second
+	}
+	c.slowBudget = c.callTimeout
+	if opts.CallTimeout == 0 && c.slowBudget < c.slowTimeout {
+		// Mining may take a minute server-side: a default budget must not cut it short.
+		c.slowBudget = c.slowTimeout + 10*time.Second
 	}
 	c.http = newRestyClient(opts.Transport, c.log)
 	c.http.SetHeader("User-Agent", c.userAgent)

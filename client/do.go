@@ -41,6 +41,12 @@ type request struct {
 	replay  replayPolicy
 	heavy   bool // a query: its 500/504 and timeouts advise narrowing the range
 	explain bool // uses the explain attempt timeout and budget
+	slow    bool // may take a minute server-side (patterns): uses the slow attempt timeout and budget
+	// newEndpoint: a 404 other than "Project not found." means the deployment predates the
+	// endpoint (KindUnsupported), not a missing resource.
+	newEndpoint bool
+	// limiter, when set, must admit each attempt before it is sent (patterns_diff's own rate limit).
+	limiter *windowLimiter
 	// decode reads a 2xx body; nil ignores it. It must not retain body.
 	decode func(body []byte) error
 }
@@ -51,8 +57,11 @@ func (c *Client) do(ctx context.Context, key string, r *request) error {
 		return e
 	}
 	budget, attemptTimeout := c.callTimeout, c.attemptTimeout
-	if r.explain {
+	switch {
+	case r.explain:
 		budget, attemptTimeout = c.explainBudget, c.explainTimeout
+	case r.slow:
+		budget, attemptTimeout = c.slowBudget, c.slowTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
@@ -62,15 +71,21 @@ func (c *Client) do(ctx context.Context, key string, r *request) error {
 		var err error
 		if body, err = json.Marshal(r.body); err != nil {
 			return &Error{Kind: KindValidation, Method: r.method, Path: c.pathFor(r, c.useEnvironments.Load()),
-				Detail: "the request could not be encoded as JSON: " + err.Error()}
+				Detail: "the request could not be encoded as JSON: " + err.Error(), NotSent: true}
 		}
 	}
 
-	env := c.useEnvironments.Load() // this call's prefix: /api/environments/ when true
+	pinned := c.useEnvironments.Load()
+	env := pinned // this call's prefix: /api/environments/ when true
 	switchedPrefix := false
 	retries := 0
 	for attempt := 1; ; attempt++ {
 		path := c.pathFor(r, env)
+		if r.limiter != nil {
+			if e := c.admit(ctx, key, r, path, attempt); e != nil {
+				return e
+			}
+		}
 		e := c.attempt(ctx, key, r, path, body, attemptTimeout)
 		if e == nil {
 			return nil
@@ -90,7 +105,19 @@ func (c *Client) do(ctx context.Context, key string, r *request) error {
 					slog.String("path", path), slog.String("next", c.pathFor(r, env)))
 				continue
 			}
-			c.useEnvironments.Store(false) // neither prefix knows it: don't pin the alias
+			if r.newEndpoint {
+				// Neither prefix knows this endpoint: that says the deployment predates it,
+				// nothing about which prefix serves the older ones.
+				c.useEnvironments.Store(pinned)
+			} else {
+				c.useEnvironments.Store(false) // neither prefix knows it: don't pin the alias
+			}
+		}
+		if r.newEndpoint && e.Status == http.StatusNotFound && !isProjectNotFound(e) {
+			e.Kind = KindUnsupported
+			e.Detail = cleanDetail(fmt.Sprintf("this PostHog deployment does not offer %s (HTTP 404: %s); it predates the endpoint: upgrade PostHog, or use the endpoints it has",
+				r.path, strings.TrimRight(e.Detail, ".")))
+			return e
 		}
 
 		wait, retry := c.retryPlan(r, e, retries)
@@ -135,7 +162,7 @@ func (c *Client) retryPlan(r *request, e *Error, retries int) (time.Duration, bo
 			return e.serverWait, true
 		}
 		return c.backoff(retries), true
-	case e.Status == 0 && e.notSent:
+	case e.Status == 0 && e.dialFailed:
 		return c.backoff(retries), true
 	case e.Status == 0 && e.transient:
 		return c.backoff(retries), r.replay == replaySafe
@@ -290,13 +317,13 @@ func (c *Client) transportError(ctx, actx context.Context, err error, heavy bool
 	}
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
-	notSent := errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial")
+	dialFailed := errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial")
 	var urlErr *url.Error
 	if errors.As(err, &urlErr) {
 		err = urlErr.Err
 	}
 	return &Error{Kind: KindUpstream, Detail: cleanDetail("connection failed: " + err.Error()),
-		transient: true, notSent: notSent}
+		transient: true, dialFailed: dialFailed}
 }
 
 // gaveUp reports the call budget (or the caller's ctx) ending; last is the failure being retried, if any.
@@ -330,7 +357,7 @@ func (c *Client) logAttempt(ctx context.Context, r *request, path string, status
 // validateRequest refuses what must never be sent: a malformed key, a bad project id.
 func (c *Client) validateRequest(key string, r *request) *Error {
 	fail := func(detail string) *Error {
-		return &Error{Kind: KindValidation, Method: r.method, Path: r.path, Detail: detail}
+		return &Error{Kind: KindValidation, Method: r.method, Path: r.path, Detail: detail, NotSent: true}
 	}
 	if key == "" {
 		return fail("no API key was given")
@@ -356,6 +383,10 @@ func (c *Client) pathFor(r *request, env bool) string {
 		prefix = "/api/environments/"
 	}
 	return prefix + strconv.FormatInt(r.project, 10) + "/" + r.path
+}
+
+func isProjectNotFound(e *Error) bool {
+	return strings.EqualFold(strings.TrimSpace(e.Detail), "Project not found.")
 }
 
 func isEndpointNotFound(e *Error) bool {

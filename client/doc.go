@@ -11,9 +11,12 @@
 // # Errors
 //
 // Every failure is an *Error with a Kind (auth, scope, not_found, validation, throttled,
-// upstream, timeout, too_large), the HTTP status and PostHog's own detail. Every error body
-// shape the API produces is understood (see ParseErrorBody); HTML pages from proxies are
-// summarised, never echoed, and the key never appears in an error or a log record.
+// upstream, timeout, too_large, unsupported, outcome_unknown), the HTTP status and PostHog's
+// own detail. Error.NotSent says the client refused the call locally (nothing reached
+// PostHog). Every error body shape the API produces is understood (see ParseErrorBody);
+// HTML pages from proxies are summarised, never echoed, and the key never appears in an
+// error or a log record. The endpoints older deployments lack (patterns, patterns_diff,
+// group-by) turn a 404 other than "Project not found." into KindUnsupported.
 //
 // # Retries
 //
@@ -24,7 +27,12 @@
 //     Retry-After header, else the seconds in PostHog's throttling detail, else jittered
 //     exponential backoff; a wait longer than the remaining budget fails at once.
 //   - 502/503/504, connection failures and attempt timeouts are retried only for GETs and
-//     the read-only POSTs (query, services, sparkline, count, OAuth introspection).
+//     the read-only POSTs (query, services, sparkline, count, patterns, patterns_diff,
+//     group-by, OAuth introspection).
+//   - Patterns and PatternsDiff may mine for a minute server-side: by default their attempt
+//     timeout is 75 s and their budget 85 s. PatternsDiff also passes a per-key client-side
+//     limiter (240 a minute, 1200 an hour, PostHog's own throttle on it): it waits within
+//     the budget, else fails as throttled before sending.
 //   - CreateView, Explain, UpdateView and DeleteView are never replayed after such an
 //     ambiguous failure: the server may have acted. A failed dial (nothing was sent) is
 //     retried for them too.

@@ -28,6 +28,13 @@ const (
 	KindUpstream   Kind = "upstream"   // 5xx, unreadable responses, connection failures
 	KindTimeout    Kind = "timeout"    // attempt or call deadline, or the caller gave up
 	KindTooLarge   Kind = "too_large"  // the response exceeded MaxResponseBytes
+	// KindUnsupported: the endpoint answered 404 without saying "Project not found.": the
+	// PostHog deployment predates it (patterns, patterns_diff, group-by). Tools say UNSUPPORTED.
+	KindUnsupported Kind = "unsupported"
+	// KindOutcomeUnknown: a write (create, update, delete of a view) was sent, but the answer
+	// does not prove it happened (a 2xx whose body is not the view, a delete answered by
+	// anything but 204, or no complete answer at all). It may or may not have taken effect.
+	KindOutcomeUnknown Kind = "outcome_unknown"
 )
 
 // maxDetailBytes bounds Error.Detail: details are shown to people and models, not archived.
@@ -44,10 +51,14 @@ type Error struct {
 	Path       string        // request path without query
 	RetryAfter time.Duration // for throttled
 	Attempts   int
+	// NotSent is true when nothing was sent for this call: the client refused it locally
+	// (invalid arguments, filters, regex, key or project id) or a client-side rate limit
+	// stopped it before sending. Tools say "not sent: ..." instead of blaming PostHog.
+	NotSent bool
 
 	serverWait time.Duration // the wait the server asked for (Retry-After or the detail's seconds)
 	transient  bool          // no (complete) response: a reset, a refused dial, an attempt timeout
-	notSent    bool          // the request provably never left (dial or DNS failure)
+	dialFailed bool          // the request provably never left (dial or DNS failure)
 	cause      error         // the underlying read error, before classification
 }
 

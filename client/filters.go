@@ -50,8 +50,8 @@ var Operators = []string{
 // Severities lists the severity levels PostHog stores, lowest first.
 var Severities = []string{"trace", "debug", "info", "warn", "error", "fatal"}
 
-// logFieldKeys are the built-in fields a filter of type "log" may address.
-var logFieldKeys = []string{"message", "severity_level", "trace_id", "span_id"}
+// logFieldKeys are the built-in fields a filter of type "log" may address (contract, 16).
+var logFieldKeys = []string{"message", "severity_level", "trace_id", "span_id", "pattern", "pattern_version"}
 
 var severityAliases = map[string]string{"warning": "warn", "critical": "fatal"}
 
@@ -122,7 +122,7 @@ func normalizeProperties(props []PropertyFilter) ([]PropertyFilter, error) {
 	for i, p := range props {
 		n, err := normalizeProperty(p)
 		if err != nil {
-			return nil, fmt.Errorf("filter %d (%q): %w", i+1, p.Key, err)
+			return nil, fmt.Errorf("filters[%d] (%q): %w", i, p.Key, err)
 		}
 		out[i] = n
 	}
@@ -182,6 +182,11 @@ func normalizeProperty(p PropertyFilter) (PropertyFilter, error) {
 			return p, err
 		}
 	}
+	if p.Type == TypeLog {
+		if p.Value, err = normalizeLogColumnValue(p.Key, p.Operator, p.Value); err != nil {
+			return p, err
+		}
+	}
 	if p.Operator == "regex" || p.Operator == "not_regex" {
 		s, ok := p.Value.(string)
 		if !ok {
@@ -192,6 +197,145 @@ func normalizeProperty(p PropertyFilter) (PropertyFilter, error) {
 		}
 	}
 	return p, nil
+}
+
+// normalizeLogColumnValue checks the value shapes of the built-in log columns (contract,
+// section 16): text for message, ids for trace_id/span_id, template members for pattern
+// and an integer for pattern_version (sent as a JSON integer).
+func normalizeLogColumnValue(key, op string, v any) (any, error) {
+	exactish := op == "exact" || op == "is_not"
+	switch key {
+	case "message":
+		if _, ok := v.(string); !ok {
+			if _, list := v.([]string); !list {
+				return nil, fmt.Errorf("message compares the log body as text: give a string, not %s", describeValue(v))
+			}
+		}
+	case "trace_id", "span_id":
+		items, err := stringItems(key, v)
+		if err != nil {
+			return nil, err
+		}
+		if exactish {
+			for _, id := range items {
+				if !validLogID(id) {
+					return nil, fmt.Errorf("%s %q is not a hex (or base64) id", key, truncateForMessage(id))
+				}
+			}
+		}
+	case "pattern":
+		if !exactish {
+			return nil, fmt.Errorf("pattern supports only exact and is_not (with a pattern's match_patterns), not %s", op)
+		}
+		if _, err := stringItems(key, v); err != nil {
+			return nil, err
+		}
+	case "pattern_version":
+		if !exactish {
+			return nil, fmt.Errorf("pattern_version supports only exact and is_not, not %s", op)
+		}
+		n, ok := integerValue(v)
+		if !ok {
+			return nil, fmt.Errorf("pattern_version needs an integer, not %s", describeValue(v))
+		}
+		return n, nil
+	}
+	return v, nil
+}
+
+// stringItems returns a string value, or a list's items; numbers are refused.
+func stringItems(key string, v any) ([]string, error) {
+	switch x := v.(type) {
+	case string:
+		return []string{x}, nil
+	case []string:
+		return x, nil
+	}
+	return nil, fmt.Errorf("%s needs a string or a list of strings, not %s", key, describeValue(v))
+}
+
+// validLogID accepts the id spellings PostHog matches: hex, or base64 (std or URL alphabet).
+func validLogID(s string) bool {
+	if s == "" || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '+' || c == '/' || c == '=' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// integerValue accepts an integral number (any Go integer kind, float64, json.Number) or a
+// string of one, as an int64.
+func integerValue(v any) (int64, bool) {
+	var f float64
+	switch x := v.(type) {
+	case int:
+		return int64(x), true
+	case int8:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int64:
+		return x, true
+	case uint8:
+		return int64(x), true
+	case uint16:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case uint:
+		if uint64(x) > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(x), true
+	case uint64:
+		if x > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(x), true
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n, true
+		}
+		var err error
+		if f, err = x.Float64(); err != nil {
+			return 0, false
+		}
+	case string:
+		n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64)
+		return n, err == nil
+	default:
+		return 0, false
+	}
+	if f != math.Trunc(f) || math.IsInf(f, 0) || math.IsNaN(f) || f >= math.MaxInt64 || f < math.MinInt64 {
+		return 0, false
+	}
+	return int64(f), true
+}
+
+func describeValue(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case []string:
+		return "a list"
+	case nil:
+		return "nothing"
+	}
+	if _, ok := integerValue(v); ok {
+		return "a number"
+	}
+	return fmt.Sprintf("a %T", v)
 }
 
 // normalizeValue accepts the JSON-able value shapes of the contract: string, number, list of strings.
@@ -409,6 +553,12 @@ type wireQuery struct {
 	ExcludeAttributes    bool           `json:"excludeAttributes,omitempty"`
 	ServiceNameSearch    string         `json:"serviceNameSearch,omitempty"`
 	SparklineBreakdownBy string         `json:"sparklineBreakdownBy,omitempty"`
+	LiveLogsCheckpoint   string         `json:"liveLogsCheckpoint,omitempty"`
+	// MaxPatternChars is a pointer so that 0 ("whole templates") is sent, not omitted:
+	// PostHog's default for callers it takes for an MCP is 400.
+	MaxPatternChars *int          `json:"maxPatternChars,omitempty"`
+	GroupBys        []wireGroupBy `json:"groupBys,omitempty"`
+	OrderGroupsBy   string        `json:"orderGroupsBy,omitempty"`
 }
 
 type wireBody struct {

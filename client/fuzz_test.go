@@ -48,6 +48,10 @@ func FuzzEncodeFilterGroup(f *testing.F) {
 	f.Add("severity_level", "log", "is_not", `["WARNING","error"]`)
 	f.Add("message", "log", "regex", `"^pay(ment)?"`)
 	f.Add("k", "log_attribute", "exact", `{"a":1}`)
+	f.Add("pattern", "log", "exact", `["User <*> not found","b"]`)
+	f.Add("pattern_version", "log", "exact", `7`)
+	f.Add("pattern_version", "log", "exact", `"7"`)
+	f.Add("trace_id", "log", "exact", `"4bf92f3577b34da6a3ce929d0e0e4736"`)
 	f.Fuzz(func(t *testing.T, key, typ, op, valueJSON string) {
 		var value any
 		if valueJSON != "" {
@@ -100,6 +104,11 @@ func FuzzFastLogsPage(f *testing.F) {
 	f.Add([]byte(`{"results":[{"uuid":"\ud83d\ude00","attributes":{"a":"b","a":"c"}}]}`))
 	f.Add([]byte(`{"results":[{"severity_number":17.0}]}`))
 	f.Add([]byte("{\"results\":[{\"body\":\"\xff\"}]}"))
+	// Live tail: the checkpoint and observed timestamp as strings, null, or odd types.
+	f.Add([]byte(`{"results":[{"uuid":"a","observed_timestamp":"2026-11-25T14:02:03.2+00:00","live_logs_checkpoint":"2026-11-25T14:02:04"}],"hasMore":false}`))
+	f.Add([]byte(`{"results":[{"observed_timestamp":null,"live_logs_checkpoint":null},{"live_logs_checkpoint":"2026-11-25 14:02:04.123456"}]}`))
+	f.Add([]byte(`{"results":[{"live_logs_checkpoint":1764079324}]}`))
+	f.Add([]byte(`{"results":[{"Live_Logs_Checkpoint":"x","observed_timestamp":"\u0032026"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var fast LogsPage
 		if fastDecodeLogsPage(body, &fast) != nil {
@@ -115,5 +124,28 @@ func FuzzFastLogsPage(f *testing.F) {
 		if !reflect.DeepEqual(fast, std) {
 			t.Fatalf("pages differ for %q\n fast %#v\n  std %#v", body, fast, std)
 		}
+	})
+}
+
+// FuzzNewEndpointAnswers: the lenient decoders of patterns, patterns_diff and group-by
+// never panic, whatever the body.
+func FuzzNewEndpointAnswers(f *testing.F) {
+	f.Add([]byte(`{"patterns":[` + specPattern + `],"scanned_count":3,"total_count":3,"sparkline_buckets":[{"start":"2026-11-25T14:00:00","end":null}]}`))
+	f.Add([]byte(`{"entries":[{"classification":"new","pattern":"x","rate_ratio":"2.5"}],"current":{"date_from":5}}`))
+	f.Add([]byte(`{"groups":[{"value":null,"values":[1,"a",{"b":2}],"log_count":1e300,"last_seen":"bad"}],"total_groups":-1}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var p wirePatterns
+		if decodeObject(body, &p) == nil {
+			_ = p.result()
+		}
+		var d wirePatternsDiff
+		if decodeObject(body, &d) == nil {
+			for i := range d.Entries {
+				_ = d.Entries[i].Pattern.pattern()
+			}
+			_, _ = d.Current.window(), d.Baseline.window()
+		}
+		var g wireGroups
+		_ = decodeObject(body, &g)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -19,13 +20,17 @@ type LogsQuery struct {
 	Limit             int    // 0: the server's default (1000); the server caps at 2000
 	After             string // the previous page's NextCursor (or AfterCursor); resend the same filters and order
 	ExcludeAttributes bool   // attributes come back empty, making pages much smaller
+	// LiveLogsCheckpoint, when set, asks only for lines ingested at or after it (live tail,
+	// contract section 15): pass the previous answer's LogRow.LiveLogsCheckpoint, keep To
+	// open, and dedupe by uuid (">=" repeats lines; late lines appear).
+	LiveLogsCheckpoint time.Time
 }
 
 // LogRow is one log record. Unset trace and span ids (all zeros on the wire) are "".
 type LogRow struct {
 	UUID                 string            `json:"uuid"`
 	Timestamp            string            `json:"timestamp"`
-	ObservedTimestamp    string            `json:"observed_timestamp"`
+	ObservedTimestamp    string            `json:"observed_timestamp"` // ingestion time; parse with ParseTime
 	Body                 string            `json:"body"`
 	SeverityText         string            `json:"severity_text"`
 	SeverityNumber       int               `json:"severity_number"`
@@ -37,7 +42,14 @@ type LogRow struct {
 	ResourceFingerprint  string            `json:"resource_fingerprint"`
 	InstrumentationScope string            `json:"instrumentation_scope"`
 	EventName            string            `json:"event_name"`
-	LiveLogsCheckpoint   string            `json:"live_logs_checkpoint"`
+	LiveLogsCheckpoint   string            `json:"live_logs_checkpoint"` // ingestion complete up to here; see Checkpoint
+}
+
+// Checkpoint returns the row's live_logs_checkpoint as a time (zero when null or
+// unparsable): pass it as the next LogsQuery.LiveLogsCheckpoint.
+func (r LogRow) Checkpoint() time.Time {
+	t, _ := ParseTime(r.LiveLogsCheckpoint)
+	return t
 }
 
 // Service returns the row's service: its resource attribute "service.name" (rows carry no service field).
@@ -83,6 +95,9 @@ func (c *Client) QueryLogs(ctx context.Context, a Auth, q LogsQuery) (*LogsPage,
 		return nil, invalid(http.MethodPost, path, errors.New("limit must not be negative"))
 	}
 	wq.Limit, wq.After, wq.ExcludeAttributes = q.Limit, q.After, q.ExcludeAttributes
+	if !q.LiveLogsCheckpoint.IsZero() {
+		wq.LiveLogsCheckpoint = q.LiveLogsCheckpoint.UTC().Format(isoTime)
+	}
 
 	page := &LogsPage{}
 	err = c.do(ctx, a.Key, &request{
@@ -368,5 +383,5 @@ func firstNonEmpty(values ...string) string {
 
 // invalid reports a request refused before sending.
 func invalid(method, path string, err error) *Error {
-	return &Error{Kind: KindValidation, Method: method, Path: path, Detail: cleanDetail(err.Error())}
+	return &Error{Kind: KindValidation, Method: method, Path: path, Detail: cleanDetail(err.Error()), NotSent: true}
 }
