@@ -96,6 +96,9 @@ func New(opts Options) (*Server, error) {
 	s.mcp = server.NewMCPServer(Name, opts.Version,
 		server.WithInstructions(instructions),
 		server.WithToolCapabilities(false),
+		server.WithPromptCapabilities(false),
+		server.WithCompletions(),
+		server.WithPromptCompletionProvider(opts.Toolset),
 		server.WithHooks(hooks),
 		// Outermost first: metrics see the result the recovery produces,
 		// and the answer to a startup problem (callerMiddleware).
@@ -104,6 +107,7 @@ func New(opts Options) (*Server, error) {
 		server.WithToolHandlerMiddleware(s.callerMiddleware),
 	)
 	opts.Toolset.Register(s.mcp)
+	opts.Toolset.RegisterPrompts(s.mcp)
 	return s, nil
 }
 

@@ -129,6 +129,8 @@ type Toolset struct {
 	tools []*tool
 	// defs[name][variant] is the definition shown for that variant.
 	defs map[string]map[variant]mcp.Tool
+	// serviceNames caches service names for prompt argument completion.
+	serviceNames serviceNames
 }
 
 // allTools lists every tool in the order of the catalogue.
