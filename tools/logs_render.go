@@ -1,7 +1,9 @@
 package tools
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,31 +31,53 @@ type cleanRow struct {
 // logsOutput is a rendered query_logs page, printable as text or JSON.
 type logsOutput struct {
 	st      cursorState
+	results []client.LogRow // the page as PostHog sent it: cursor positions
+	hasMore bool            // PostHog has rows after this page
 	rows    []cleanRow
-	shown   int
 	shared  []attrKV
 	header  string // the lines of what rows share, computed once
 	varying []attrKey
 	// perService holds resource attributes constant within one service on
 	// this page (namespace, version, ...), printed once per service.
-	perService  map[string][]attrKV
-	elided      []string // keys left out of rows because the body shows their value
-	sharedTrace bool     // every row has the same trace id, printed once
-	cutBodies   bool     // some body was cut at max_body_chars
-	body        []byte   // the rows shown, one per line
-	ends        []int    // offset just past each row's newline in body
-	more        bool
-	next        string
-	budgetCut   bool
-	budget      int
-	hints       []string
-	view        string
+	perService    map[string][]attrKV
+	sharedService bool // every row has the same service, printed once
+	sharedTrace   bool // every row has the same trace id, printed once
+	view          string
+	budget        int
+	hints         []string
+
+	// The rows laid out so far, and what each adds to the notes.
+	body     []byte   // the rows, one per line
+	ends     []int    // offset just past each row's newline in body
+	elided   []string // keys left out of rows because the body shows their value, in order of first use
+	elidedN  []int    // len(elided) once each row was laid out
+	firstCut int      // the first row whose body was cut at max_body_chars, -1 if none
+
+	// The page as printed: the first shown rows.
+	shown     int
+	more      bool
+	next      string
+	budgetCut bool
+
+	cursorBase int    // length of the JSON of st without a position, for cursor sizes
+	jsonBase   int    // length of the JSON envelope with one row and no rows data
+	window     string // the window as printed
+	budgetText string // the budget as printed
+	counter    byteCounter
 }
 
 // renderLogs sanitises the page, finds what every row shares, and fits
-// as many rows as the output budget allows.
-func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
-	out := &logsOutput{st: st, budget: e.cfg.MaxOutputChars}
+// as many rows as the output budget allows. view names the saved view
+// the query came from, "" for none.
+func (e *env) renderLogs(st cursorState, page *client.LogsPage, view string) *logsOutput {
+	out := e.analyseLogs(st, page, view)
+	out.fit(len(out.rows), false)
+	return out
+}
+
+// analyseLogs sanitises the rows and takes out of them what they share.
+func (e *env) analyseLogs(st cursorState, page *client.LogsPage, view string) *logsOutput {
+	out := &logsOutput{st: st, results: page.Results, hasMore: page.HasMore, view: view, budget: e.cfg.MaxOutputChars}
 	out.rows = make([]cleanRow, len(page.Results))
 	for i, r := range page.Results {
 		out.rows[i] = e.cleanRow(r, st)
@@ -61,10 +85,10 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 	if !st.NoAttrs {
 		out.shared, out.varying = splitAttributes(out.rows)
 	}
-	sharedService := len(out.rows) > 1
+	out.sharedService = len(out.rows) > 1
 	for _, r := range out.rows[min(1, len(out.rows)):] {
 		if r.Service != out.rows[0].Service {
-			sharedService = false
+			out.sharedService = false
 		}
 	}
 	if !st.NoAttrs && st.Format != "json" {
@@ -87,7 +111,7 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 			}
 		}
 	}
-	if sharedService {
+	if out.sharedService {
 		out.shared = append([]attrKV{{attrKey{serviceKey, true}, out.rows[0].Service}}, out.shared...)
 	}
 	// Following one trace, every row carries the same id: print it once.
@@ -98,44 +122,169 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage) *logsOutput {
 	if out.sharedTrace && st.Format != "json" {
 		out.shared = append([]attrKV{{attrKey{"trace_id", false}, out.rows[0].TraceID}}, out.shared...)
 	}
-
-	// Reserve room for the header, footer and cursor, then add rows
-	// while they fit. A page always shows at least one row, its body cut
-	// further if needed, so a cursor can always make progress.
 	out.header = out.sharedLine()
-	used := 400 + len(out.header) + 2*len(encodeCursor(st)) + 64
-	buf := make([]byte, 0, min(out.budget, 512*len(out.rows)))
-	for i := range out.rows {
-		start := len(buf)
-		buf = out.appendRow(buf, &out.rows[i], sharedService)
-		if used+len(buf)-start+1 > out.budget {
-			if i > 0 {
-				buf = buf[:start]
-				out.budgetCut = true
-				break
-			}
-			buf = out.shrinkToFit(buf[:start], &out.rows[i], sharedService, out.budget-used)
-		}
-		buf = append(buf, '\n')
-		used += len(buf) - start
-		out.ends = append(out.ends, len(buf))
-		out.shown++
-	}
-	out.body = buf
-
-	// The cursor resumes right after the last row shown, whatever cut the
-	// page: our budget, the limit, or PostHog's own page size. It keeps
-	// that row's position, not PostHog's cursor string, which would be
-	// encoded twice (PostHog's cursor is that same position).
-	if out.shown > 0 && (out.shown < len(page.Results) || page.HasMore) {
-		last := page.Results[out.shown-1]
-		next := st
-		next.AfterTS, next.AfterID = last.Timestamp, last.UUID
-		out.next = encodeCursor(next)
-		out.more = true
+	out.window = timerange.Window{From: st.From, To: st.To}.String()
+	out.budgetText = thousands(int64(out.budget))
+	base := st
+	base.AfterTS, base.AfterID = "", ""
+	b, _ := json.Marshal(base)
+	out.cursorBase = len(b)
+	if st.Format == "json" {
+		b, _ = json.Marshal(out.jsonEnvelope(1))
+		out.jsonBase = len(b)
 	}
 	return out
 }
+
+// fit lays out rows while the whole output stays within the budget: the
+// size of every candidate page is computed exactly, so the page shown is
+// the longest that fits. A page always shows at least one row, its body
+// cut further if needed, so a cursor can always make progress. With
+// force, exactly limit rows are laid out whatever the budget (tests use
+// it to show that one row more would not have fitted).
+func (o *logsOutput) fit(limit int, force bool) {
+	o.body = make([]byte, 0, min(o.budget, 512*len(o.rows)))
+	limit = min(limit, len(o.rows))
+	o.ends, o.elidedN = make([]int, 0, limit), make([]int, 0, limit)
+	o.elided, o.firstCut = o.elided[:0], -1
+	for i := 0; i < limit; i++ {
+		o.push(i)
+		if force || o.size(i+1) <= o.budget {
+			continue
+		}
+		if i == 0 {
+			o.shrinkFirst()
+			continue
+		}
+		// Only dropping the budget note can make a longer page shorter:
+		// that happens when the row that does not fit is the last but one.
+		if i+2 == len(o.rows) {
+			o.push(i + 1)
+			if o.size(i+2) <= o.budget {
+				break
+			}
+			o.pop()
+		}
+		o.pop()
+		break
+	}
+	o.settle(len(o.ends))
+}
+
+// push lays out row i after the rows already laid out.
+func (o *logsOutput) push(i int) {
+	r := &o.rows[i]
+	o.body = append(o.appendRow(o.body, r), '\n')
+	o.ends = append(o.ends, len(o.body))
+	o.elidedN = append(o.elidedN, len(o.elided))
+	if r.BodyCut > 0 && o.firstCut < 0 {
+		o.firstCut = i
+	}
+}
+
+// pop removes the last row laid out, and what it added to the notes.
+func (o *logsOutput) pop() {
+	k := len(o.ends) - 1
+	o.ends = o.ends[:k]
+	o.elidedN = o.elidedN[:k]
+	start, elided := 0, 0
+	if k > 0 {
+		start, elided = o.ends[k-1], o.elidedN[k-1]
+	}
+	o.body = o.body[:start]
+	o.elided = o.elided[:elided]
+	if o.firstCut == k {
+		o.firstCut = -1
+	}
+}
+
+// shrinkFirst cuts the body of a lone first row that exceeds the budget
+// by itself, so even a giant log line yields a page and a working cursor.
+func (o *logsOutput) shrinkFirst() {
+	r := &o.rows[0]
+	for {
+		over := o.size(1) - o.budget
+		runes := utf8.RuneCountInString(r.Body)
+		if over <= 0 || runes <= minShrunkBody {
+			return
+		}
+		// Cutting n runes removes at least n bytes; the marker and its
+		// note may grow, so this takes a pass or two.
+		body, cut := sanitize.Truncate(r.Body, max(runes-over, minShrunkBody))
+		r.Body = body
+		r.BodyCut += cut
+		o.pop()
+		o.push(0)
+	}
+}
+
+// minShrunkBody is how much of a giant body is kept even when the budget
+// is too small for it: a page must show something.
+const minShrunkBody = 200
+
+// settle makes the first k rows laid out the page shown. The cursor
+// resumes right after the last row shown, whatever cut the page: our
+// budget, the limit, or PostHog's own page size. It keeps that row's
+// position, not PostHog's cursor string, which would be encoded twice
+// (PostHog's cursor is that same position).
+func (o *logsOutput) settle(k int) {
+	o.shown = k
+	o.budgetCut = k < len(o.rows)
+	o.more, o.next = false, ""
+	if k > 0 && (k < len(o.rows) || o.hasMore) {
+		last := o.results[k-1]
+		next := o.st
+		next.AfterTS, next.AfterID = last.Timestamp, last.UUID
+		o.next = encodeCursor(next)
+		o.more = true
+	}
+}
+
+// size is the exact length of the output if it showed the first k rows
+// laid out (k >= 1).
+func (o *logsOutput) size(k int) int {
+	more := k < len(o.rows) || o.hasMore
+	cursor := 0
+	if more {
+		last := o.results[k-1]
+		cursor = len(cursorPrefix) + base64.RawURLEncoding.EncodedLen(o.cursorBase+jsonStringLen(last.Timestamp)+jsonStringLen(last.UUID))
+	}
+	if o.st.Format == "json" {
+		n := o.jsonBase + len(strconv.Itoa(k)) - 1 + o.ends[k-1] - 1 // rows: their newlines become commas, less one
+		if more {
+			n += len(`,"next_cursor":""`) + cursor - 1 // true is shorter than false
+		}
+		if k < len(o.rows) {
+			n += len(`,"cut_by_output_budget":true`)
+		}
+		return n
+	}
+	o.counter = 0
+	o.writeText(&o.counter, k, more, k < len(o.rows), "")
+	return int(o.counter) + cursor
+}
+
+// jsonStringLen is the length of s inside a JSON string, as encoding/json
+// writes it.
+func jsonStringLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return len(b) - 2
+		}
+	}
+	return len(s)
+}
+
+// byteCounter measures what would be written.
+type byteCounter int
+
+func (c *byteCounter) WriteString(s string) (int, error) {
+	*c += byteCounter(len(s))
+	return len(s), nil
+}
+func (c *byteCounter) WriteByte(byte) error        { *c++; return nil }
+func (c *byteCounter) Write(p []byte) (int, error) { *c += byteCounter(len(p)); return len(p), nil }
 
 func (o *logsOutput) sharedLine() string {
 	var b strings.Builder
@@ -171,7 +320,7 @@ func writeKVs(b *strings.Builder, kvs []attrKV) {
 
 // appendRow appends one row: in text, time, level, service, body, then
 // what varies; in JSON, the row object.
-func (o *logsOutput) appendRow(b []byte, r *cleanRow, sharedService bool) []byte {
+func (o *logsOutput) appendRow(b []byte, r *cleanRow) []byte {
 	if o.st.Format == "json" {
 		j, _ := json.Marshal(r)
 		return append(b, j...)
@@ -182,7 +331,7 @@ func (o *logsOutput) appendRow(b []byte, r *cleanRow, sharedService bool) []byte
 	for i := len(r.Level); i < 5; i++ {
 		b = append(b, ' ')
 	}
-	if !sharedService {
+	if !o.sharedService {
 		b = append(b, ' ')
 		b = append(b, r.Service...)
 	}
@@ -192,7 +341,6 @@ func (o *logsOutput) appendRow(b []byte, r *cleanRow, sharedService bool) []byte
 		b = append(b, " …[+"...)
 		b = strconv.AppendInt(b, int64(r.BodyCut), 10)
 		b = append(b, ']')
-		o.cutBodies = true
 	}
 	sep := "  "
 	pinned := o.perService[r.Service]
@@ -258,84 +406,82 @@ func appendBody(b []byte, body string) []byte {
 	return b
 }
 
-// shrinkToFit cuts the body of a lone row that exceeds the budget by
-// itself, so even a giant log line yields a page and a working cursor.
-func (o *logsOutput) shrinkToFit(b []byte, r *cleanRow, sharedService bool, room int) []byte {
-	start := len(b)
-	for {
-		b = o.appendRow(b[:start], r, sharedService)
-		over := len(b) - start - room
-		runes := utf8.RuneCountInString(r.Body)
-		if over <= 0 || runes <= minShrunkBody {
-			return b
-		}
-		// Cutting n runes removes at least n bytes: one pass usually fits.
-		body, cut := sanitize.Truncate(r.Body, max(runes-over-80, minShrunkBody))
-		r.Body = body
-		r.BodyCut += cut
-	}
-}
-
-// minShrunkBody is how much of a giant body is kept even when the budget
-// is too small for it: a page must show something.
-const minShrunkBody = 200
-
 func (o *logsOutput) text() string {
 	var b strings.Builder
 	b.Grow(len(o.body) + 1024) // the rows plus header and footer
-	win := timerange.Window{From: o.st.From, To: o.st.To}
-	order := "latest first"
-	if o.st.Order == "earliest" {
-		order = "earliest first"
-	}
-	b.WriteString(strconv.Itoa(o.shown))
-	if o.shown == 1 {
+	o.writeText(&b, o.shown, o.more, o.budgetCut, o.next)
+	return b.String()
+}
+
+// textSink is where writeText writes: a strings.Builder, or a
+// byteCounter that only measures.
+type textSink interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
+}
+
+// writeText writes the page as it would print with the first k rows laid
+// out; size uses it to measure candidate pages.
+func (o *logsOutput) writeText(b textSink, k int, more, budgetCut bool, cursor string) {
+	b.WriteString(strconv.Itoa(k))
+	if k == 1 {
 		b.WriteString(" log")
 	} else {
 		b.WriteString(" logs")
 	}
-	if o.shown > 1 {
-		b.WriteString(", ")
-		b.WriteString(order)
+	if k > 1 {
+		if o.st.Order == "earliest" {
+			b.WriteString(", earliest first")
+		} else {
+			b.WriteString(", latest first")
+		}
 	}
 	b.WriteString(" · window ")
-	b.WriteString(win.String())
+	b.WriteString(o.window)
 	b.WriteString(" (UTC)")
 	if o.view != "" {
 		b.WriteString(" · view ")
 		b.WriteString(o.view)
 	}
-	if o.more {
+	if more {
 		b.WriteString(" · more available")
 	}
 	b.WriteByte('\n')
-	if o.shown > 1 {
-		if l := o.header; l != "" {
-			b.WriteString(l)
-			b.WriteByte('\n')
-		}
+	// What was taken out of the rows is printed whenever a row is: a
+	// page cut to one row still says its service and shared attributes.
+	if k > 0 && o.header != "" {
+		b.WriteString(o.header)
+		b.WriteByte('\n')
 	}
-	b.Write(o.body)
-	if o.cutBodies {
+	if k > 0 {
+		b.Write(o.body[:o.ends[k-1]])
+	}
+	if o.firstCut >= 0 && o.firstCut < k {
 		b.WriteString("(…[+N]: N more characters of the body; max_body_chars=0 shows whole bodies)\n")
 	}
-	if len(o.elided) > 0 {
+	if k > 0 && o.elidedN[k-1] > 0 {
 		b.WriteString("(not repeated where the body shows the value: ")
-		b.WriteString(strings.Join(o.elided, ", "))
+		for i, name := range o.elided[:o.elidedN[k-1]] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(name)
+		}
 		b.WriteString(")\n")
 	}
-	if o.budgetCut {
+	if budgetCut {
 		b.WriteString("showing ")
-		b.WriteString(strconv.Itoa(o.shown))
+		b.WriteString(strconv.Itoa(k))
 		b.WriteString(" of ")
 		b.WriteString(strconv.Itoa(len(o.rows)))
 		b.WriteString(" rows (output budget ")
-		b.WriteString(thousands(int64(o.budget)))
+		b.WriteString(o.budgetText)
 		b.WriteString(" chars); next_cursor continues at row ")
-		b.WriteString(strconv.Itoa(o.shown + 1))
+		b.WriteString(strconv.Itoa(k + 1))
 		b.WriteByte('\n')
 	}
-	if o.shown == 0 {
+	if k == 0 {
 		b.WriteString("No logs matched.")
 		if len(o.hints) > 0 {
 			b.WriteString(" Try: ")
@@ -344,12 +490,11 @@ func (o *logsOutput) text() string {
 		}
 		b.WriteByte('\n')
 	}
-	if o.more {
+	if more {
 		b.WriteString("next_cursor: ")
-		b.WriteString(o.next)
+		b.WriteString(cursor)
 		b.WriteString("\n(to continue, call query_logs with only {\"cursor\": next_cursor})\n")
 	}
-	return b.String()
 }
 
 type logsJSON struct {
@@ -378,13 +523,26 @@ type windowJSON struct {
 }
 
 func (o *logsOutput) json() logsJSON {
+	j := o.jsonEnvelope(o.shown)
+	j.Rows = make([]json.RawMessage, 0, o.shown)
+	j.HasMore, j.NextCursor, j.BudgetCut = o.more, o.next, o.budgetCut
+	start := 0
+	for _, end := range o.ends[:o.shown] {
+		j.Rows = append(j.Rows, json.RawMessage(o.body[start:end-1]))
+		start = end
+	}
+	return j
+}
+
+// jsonEnvelope is the JSON page showing k rows, without the rows and
+// without what depends on the last row shown (more, next_cursor).
+func (o *logsOutput) jsonEnvelope(k int) logsJSON {
 	j := logsJSON{
 		Window: windowJSON{isoTime(o.st.From), isoTime(o.st.To)},
-		Order:  o.st.Order, View: o.view, Shown: o.shown, Returned: len(o.rows),
-		HasMore: o.more, NextCursor: o.next, BudgetCut: o.budgetCut, Hints: o.hints,
-		Rows: make([]json.RawMessage, 0, len(o.ends)),
+		Order:  o.st.Order, View: o.view, Shown: k, Returned: len(o.rows),
+		Hints: o.hints, Rows: []json.RawMessage{},
 	}
-	if len(o.shared) > 0 && o.shown > 1 {
+	if len(o.shared) > 0 && k > 0 {
 		j.Shared = &sharedJSON{}
 		for _, kv := range o.shared {
 			m := &j.Shared.Attrs
@@ -396,11 +554,6 @@ func (o *logsOutput) json() logsJSON {
 			}
 			(*m)[kv.name] = kv.value
 		}
-	}
-	start := 0
-	for _, end := range o.ends {
-		j.Rows = append(j.Rows, json.RawMessage(o.body[start:end-1]))
-		start = end
 	}
 	return j
 }

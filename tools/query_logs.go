@@ -78,12 +78,9 @@ func handleQueryLogs(ctx context.Context, e *env, r *request[queryLogsArgs]) *mc
 	if err != nil {
 		return upstreamError("query logs", err)
 	}
-	out := e.renderLogs(st, page)
+	out := e.renderLogs(st, page, fromView)
 	if len(page.Results) == 0 && st.AfterID == "" {
 		out.hints = e.emptyHints(ctx, auth, st)
-	}
-	if fromView != "" {
-		out.view = fromView
 	}
 	if st.Format == "json" {
 		return jsonResult(out.json())

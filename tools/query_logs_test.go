@@ -218,6 +218,9 @@ func TestCursorWalkIsLossless(t *testing.T) {
 			var got []string
 			for page := 0; page < 2000; page++ {
 				out := h.ok(NameQueryLogs, args)
+				if len(out) > 3000 {
+					t.Fatalf("%s/%s page %d: %d chars, over the 3,000 budget", order, format, page, len(out))
+				}
 				uuids, next := pageUUIDs(t, format, out)
 				got = append(got, uuids...)
 				if next == "" {

@@ -27,7 +27,7 @@ func BenchmarkRenderLogs(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		// Text rendering leaves the page untouched, so it can be reused.
-		out := e.renderLogs(st, page)
+		out := e.renderLogs(st, page, "")
 		_ = out.text()
 	}
 }
