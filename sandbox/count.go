@@ -2,7 +2,9 @@ package sandbox
 
 import "net/http"
 
-// handleCount serves POST logs/count/: {"count": N}.
+// handleCount serves POST logs/count/: {"count": N}, exact over
+// [date_from, date_to) (the window's end is excluded, as in PostHog's
+// count query); dateRange defaults to the last hour.
 func (s *Sandbox) handleCount(rq *logsRequest) {
 	in, _, err := readQuery(rq)
 	if err != nil {
@@ -15,6 +17,10 @@ func (s *Sandbox) handleCount(rq *logsRequest) {
 		return
 	}
 	n := 0
-	filter.each(rq.rows, func(*logRow) { n++ })
+	filter.each(rq.rows, func(r *logRow) {
+		if r.micros < filter.to {
+			n++
+		}
+	})
 	writeJSON(rq.w, http.StatusOK, map[string]int{"count": n})
 }

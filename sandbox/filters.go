@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"regexp"
@@ -66,7 +67,8 @@ type propFilter struct {
 	isNum  []bool
 	re     *regexp.Regexp
 	date   time.Time
-	day    bool // the date value had no time part: compare whole days
+	day    bool    // the date value had no time part: compare whole days
+	masker *masker // pattern filters: reused across rows of one request
 }
 
 type rawFilter struct {
@@ -158,9 +160,9 @@ func parseFilter(raw json.RawMessage, now time.Time) (propFilter, *apiError) {
 	if !ok {
 		return propFilter{}, errServer()
 	}
-	if typ == filterLog && (f.key == "trace_id" || f.key == "span_id") {
-		for i, v := range values {
-			values[i] = strings.ToLower(strings.ReplaceAll(v, "-", ""))
+	if typ == filterLog {
+		if err := checkLogColumn(&f, values); err != nil {
+			return propFilter{}, err
 		}
 	}
 	f.values = values
@@ -190,10 +192,54 @@ func parseFilter(raw json.RawMessage, now time.Time) (propFilter, *apiError) {
 
 func isLogField(key string) bool {
 	switch key {
-	case "message", "severity_level", "trace_id", "span_id":
+	case "message", "severity_level", "trace_id", "span_id", "pattern", "pattern_version":
 		return true
 	}
 	return false
+}
+
+// checkLogColumn validates a filter on a log column (type "log") and
+// normalises its values: ids to lower-case hex (base64 accepted, as
+// PostHog does), pattern_version to an integer. severity_level takes only
+// exact and is_not; anything else fails PostHog's schema, an opaque 500.
+func checkLogColumn(f *propFilter, values []string) *apiError {
+	switch f.key {
+	case "severity_level":
+		if f.op != opExact && f.op != opIsNot {
+			return errServer()
+		}
+	case "trace_id", "span_id":
+		size := 16
+		if f.key == "span_id" {
+			size = 8
+		}
+		for i, v := range values {
+			values[i] = normaliseID(v, size)
+		}
+	case "pattern_version":
+		for _, v := range values {
+			if _, err := strconv.Atoi(strings.TrimSpace(v)); err != nil {
+				return errServer()
+			}
+		}
+	}
+	return nil
+}
+
+// normaliseID turns a trace or span id into lower-case hex: hex (dashes
+// allowed) as is, otherwise base64 of the raw bytes when it decodes to the
+// id's size.
+func normaliseID(v string, size int) string {
+	compact := strings.ToLower(strings.ReplaceAll(v, "-", ""))
+	if _, err := hex.DecodeString(compact); err == nil && len(compact) == 2*size {
+		return compact
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if raw, err := enc.DecodeString(v); err == nil && len(raw) == size {
+			return hex.EncodeToString(raw)
+		}
+	}
+	return compact
 }
 
 // filterValues turns a filter's value (string, number, bool, array of
@@ -255,8 +301,18 @@ func (f *propFilter) lookup(r *logRow) (string, bool) {
 		return severityNames[r.sev], true
 	case "trace_id":
 		return hex.EncodeToString(r.traceID[:]), r.hasTrace()
-	default: // span_id
+	case "span_id":
 		return hex.EncodeToString(r.spanID[:]), r.hasSpan()
+	case "pattern":
+		// The sandbox stores no patterns: a line's pattern is the template
+		// the patterns endpoint mines from its body.
+		if f.masker == nil {
+			f.masker = &masker{}
+		}
+		f.masker.run(r.body)
+		return string(f.masker.tmpl), true
+	default: // pattern_version: never stamped here, ClickHouse's default 0
+		return "0", false
 	}
 }
 

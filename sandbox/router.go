@@ -36,6 +36,7 @@ var logsRoutes = map[string]route{
 	"services":         {map[string]string{"POST": "logs:read"}, (*Sandbox).handleServices},
 	"sparkline":        {map[string]string{"POST": "logs:read"}, (*Sandbox).handleSparkline},
 	"count":            {map[string]string{"POST": "logs:read"}, (*Sandbox).handleCount},
+	"patterns":         {map[string]string{"POST": "logs:read"}, (*Sandbox).handlePatterns},
 	"attributes":       {map[string]string{"GET": "logs:read"}, (*Sandbox).handleAttributes},
 	"values":           {map[string]string{"GET": "logs:read"}, (*Sandbox).handleValues},
 	"explainLogWithAI": {map[string]string{"POST": "logs:write"}, (*Sandbox).handleExplain},
