@@ -59,6 +59,10 @@ type Options struct {
 	RetryWaitMax time.Duration
 	// MaxResponseBytes caps a response body; a larger body fails with KindTooLarge. Default 32 MiB.
 	MaxResponseBytes int64
+	// MaxBufferedBytes caps the response bytes held at once across all calls of this
+	// Client; a call that finds it spent waits within its attempt's deadline, then fails
+	// with KindBusy. Default 256 MiB; raised to at least MaxResponseBytes + 4 MiB.
+	MaxBufferedBytes int64
 	// Logger receives debug records about requests; nil discards. It never receives the key.
 	Logger *slog.Logger
 	// Transport replaces the HTTP transport (tests).
@@ -82,6 +86,7 @@ type Client struct {
 	retryWaitMin     time.Duration
 	retryWaitMax     time.Duration
 	maxResponseBytes int64
+	budget           bodyBudget // response bytes held at once, across calls
 
 	// useEnvironments remembers that this host only serves the deprecated
 	// /api/environments/{id}/ prefix (see the contract, section 1).
@@ -144,6 +149,7 @@ func New(opts Options) (*Client, error) {
 		// The model call alone may take 60 s: a default budget must not cut it short.
 		c.explainBudget = c.explainTimeout + 10*time.Second
 	}
+	c.budget = newBodyBudget(orDefault(opts.MaxBufferedBytes, DefaultMaxBufferedBytes), c.maxResponseBytes)
 	c.slowBudget = c.callTimeout
 	if opts.CallTimeout == 0 && c.slowBudget < c.slowTimeout {
 		// Mining may take a minute server-side: a default budget must not cut it short.
@@ -153,6 +159,10 @@ func New(opts Options) (*Client, error) {
 	c.http.SetHeader("User-Agent", c.userAgent)
 	return c, nil
 }
+
+// CloseIdleConnections closes the connections kept for reuse: at shutdown, or to give
+// their memory back after a burst. Calls in progress are not affected.
+func (c *Client) CloseIdleConnections() { c.http.GetClient().CloseIdleConnections() }
 
 // BaseURL returns the scheme, host and optional path prefix requests are sent to, without a trailing slash.
 func (c *Client) BaseURL() string { return c.base }

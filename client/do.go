@@ -49,6 +49,10 @@ type request struct {
 	limiter *windowLimiter
 	// decode reads a 2xx body; nil ignores it. It must not retain body.
 	decode func(body []byte) error
+	// write, for view creates, updates and deletes, says what may or may not have happened
+	// and how to check; such a call succeeds only on an answer that proves it (a decode
+	// that accepts the view; 204 for a delete), else it fails with KindOutcomeUnknown.
+	write string
 }
 
 // do runs r with retries inside the call budget, returning nil or an *Error.
@@ -204,7 +208,10 @@ func (c *Client) attempt(ctx context.Context, key string, r *request, path strin
 	}
 	resp, err := req.Execute(r.method, target)
 	if err != nil {
-		e := c.transportError(ctx, actx, err, r.heavy, timeout)
+		e := c.transportError(ctx, actx, err, r.heavy && r.write == "", timeout)
+		if r.write != "" && !e.dialFailed {
+			e = outcomeUnknown(r, 0, "no complete answer ("+strings.TrimRight(e.Detail, ".")+")")
+		}
 		e.scrubKey(key)
 		c.logAttempt(ctx, r, path, 0, start, e)
 		return e
@@ -215,8 +222,14 @@ func (c *Client) attempt(ctx context.Context, key string, r *request, path strin
 	var e *Error
 	if raw.StatusCode >= 200 && raw.StatusCode < 300 {
 		e = c.readSuccess(ctx, actx, r, raw, timeout)
+		if e != nil && r.write != "" && e.Kind != KindOutcomeUnknown {
+			e = outcomeUnknown(r, raw.StatusCode, fmt.Sprintf("PostHog answered HTTP %d, but %s", raw.StatusCode, strings.TrimRight(e.Detail, ".")))
+		}
 	} else {
 		e = c.readFailure(r, raw, key)
+		if r.write != "" && raw.StatusCode >= 500 {
+			e = outcomeUnknown(r, raw.StatusCode, fmt.Sprintf("PostHog failed with HTTP %d (%s)", raw.StatusCode, strings.TrimRight(e.Detail, ".")))
+		}
 	}
 	if e != nil {
 		e.scrubKey(key) // before logging: a server may echo what it received
@@ -230,20 +243,26 @@ func (c *Client) readSuccess(ctx, actx context.Context, r *request, raw *http.Re
 		// Nothing to decode (a DELETE's 204), but a body, if any, is read (up to a bound) so
 		// the connection goes back to the pool instead of being closed.
 		_, _ = io.Copy(io.Discard, io.LimitReader(raw.Body, maxErrorBodyBytes))
+		if r.write != "" && raw.StatusCode != http.StatusNoContent {
+			return outcomeUnknown(r, raw.StatusCode, fmt.Sprintf("PostHog answered HTTP %d instead of 204 No Content", raw.StatusCode))
+		}
 		return nil
 	}
-	buf, e := c.readLimited(raw)
+	buf, e := c.readLimited(actx, raw)
 	if e != nil {
-		if e.Kind == "" { // a read error mid-body
+		switch {
+		case e.Kind == "": // a read error mid-body
 			return c.transportError(ctx, actx, e.cause, r.heavy, timeout)
+		case e.Kind == KindBusy && errors.Is(ctx.Err(), context.Canceled):
+			return c.gaveUp(ctx, nil)
 		}
 		return e
 	}
-	defer putBuffer(buf)
-	if buf.Len() == 0 {
+	defer c.releaseBuffer(buf)
+	if len(buf.b) == 0 {
 		return &Error{Kind: KindUpstream, Status: raw.StatusCode, Detail: "the response body was empty"}
 	}
-	if err := r.decode(buf.Bytes()); err != nil {
+	if err := r.decode(buf.b); err != nil {
 		return &Error{Kind: KindUpstream, Status: raw.StatusCode, Detail: describeDecodeError(err)}
 	}
 	return nil
@@ -269,28 +288,6 @@ func (c *Client) readFailure(r *request, raw *http.Response, key string) *Error 
 		e.Detail = withHeavyQueryAdvice(e.Detail)
 	}
 	return e
-}
-
-// readLimited reads a body into a pooled buffer, refusing more than MaxResponseBytes while
-// reading (never downloading the rest). A read error comes back as an Error with no Kind.
-func (c *Client) readLimited(raw *http.Response) (*bodyBuffer, *Error) {
-	if raw.ContentLength > c.maxResponseBytes {
-		return nil, c.tooLarge(raw.StatusCode)
-	}
-	buf := getBuffer()
-	if raw.ContentLength > 0 {
-		buf.Grow(int(raw.ContentLength))
-	}
-	_, err := buf.ReadFrom(io.LimitReader(raw.Body, c.maxResponseBytes+1))
-	switch {
-	case err != nil:
-		putBuffer(buf)
-		return nil, &Error{cause: err}
-	case int64(buf.Len()) > c.maxResponseBytes:
-		putBuffer(buf)
-		return nil, c.tooLarge(raw.StatusCode)
-	}
-	return buf, nil
 }
 
 func (c *Client) tooLarge(status int) *Error {
@@ -383,6 +380,15 @@ func (c *Client) pathFor(r *request, env bool) string {
 		prefix = "/api/environments/"
 	}
 	return prefix + strconv.FormatInt(r.project, 10) + "/" + r.path
+}
+
+// outcomeUnknown reports a write whose effect the answer does not prove.
+func outcomeUnknown(r *request, status int, what string) *Error {
+	if len(what) > 240 {
+		what = strings.ToValidUTF8(what[:240], "") + "…"
+	}
+	return &Error{Kind: KindOutcomeUnknown, Status: status,
+		Detail: cleanDetail("the outcome is unknown: " + what + ". " + r.write)}
 }
 
 func isProjectNotFound(e *Error) bool {

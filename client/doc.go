@@ -43,8 +43,18 @@
 //
 // Bodies are read under Options.MaxResponseBytes (failing with KindTooLarge without
 // downloading the rest) into pooled buffers and decoded with encoding/json straight into
-// the exported result types; malformed JSON is a KindUpstream error. No cookie jar is kept
-// and redirects are not followed.
+// the exported result types; malformed JSON is a KindUpstream error. The bytes of all
+// bodies held at once, across calls, are bounded by Options.MaxBufferedBytes: a call that
+// finds the budget spent waits within its attempt's deadline, then fails with KindBusy
+// (see buffers.go). No cookie jar is kept and redirects are not followed.
+//
+// # Writes
+//
+// CreateView and UpdateView succeed only when PostHog answers with the view (a valid
+// short_id and a name; for an update, the same short_id), DeleteView only on 204. Any other
+// answer, a 5xx, or no complete answer after the request may have reached PostHog is
+// KindOutcomeUnknown, whose detail says the write may or may not have happened and how to
+// check.
 //
 // # Filters
 //

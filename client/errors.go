@@ -35,6 +35,10 @@ const (
 	// does not prove it happened (a 2xx whose body is not the view, a delete answered by
 	// anything but 204, or no complete answer at all). It may or may not have taken effect.
 	KindOutcomeUnknown Kind = "outcome_unknown"
+	// KindBusy: this process already holds its budget of response bytes
+	// (Options.MaxBufferedBytes) for other calls and none came free in time. Not PostHog's
+	// doing; tools say RATE_LIMITED: server busy.
+	KindBusy Kind = "busy"
 )
 
 // maxDetailBytes bounds Error.Detail: details are shown to people and models, not archived.

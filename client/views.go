@@ -112,7 +112,7 @@ func (c *Client) GetView(ctx context.Context, a Auth, shortID string) (*View, er
 	if err != nil {
 		return nil, err
 	}
-	return c.viewCall(ctx, a, &request{method: http.MethodGet, path: path, replay: replaySafe})
+	return c.viewCall(ctx, a, shortID, &request{method: http.MethodGet, path: path, replay: replaySafe})
 }
 
 // CreateView runs POST logs/views/ (scope logs:write). It is never replayed after an
@@ -126,7 +126,8 @@ func (c *Client) CreateView(ctx context.Context, a Auth, in ViewInput) (*View, e
 	if in.Filters, err = normalizeViewFilters(in.Filters); err != nil {
 		return nil, invalid(http.MethodPost, path, err)
 	}
-	return c.viewCall(ctx, a, &request{method: http.MethodPost, path: path, body: in, replay: replayNever})
+	return c.viewCall(ctx, a, "", &request{method: http.MethodPost, path: path, body: in, replay: replayNever,
+		write: "The view may or may not have been created: check with manage_views list before creating it again."})
 }
 
 // UpdateView runs PATCH logs/views/{short_id}/ (scope logs:write), never replayed after an ambiguous failure.
@@ -150,7 +151,8 @@ func (c *Client) UpdateView(ctx context.Context, a Auth, shortID string, p ViewP
 		}
 		p.Filters = &filters
 	}
-	return c.viewCall(ctx, a, &request{method: http.MethodPatch, path: path, body: p, replay: replayNever})
+	return c.viewCall(ctx, a, shortID, &request{method: http.MethodPatch, path: path, body: p, replay: replayNever,
+		write: fmt.Sprintf("The view may or may not have been updated: check with manage_views get %s before updating it again.", shortID)})
 }
 
 // DeleteView runs DELETE logs/views/{short_id}/ (scope logs:write), never replayed after an ambiguous failure.
@@ -159,13 +161,28 @@ func (c *Client) DeleteView(ctx context.Context, a Auth, shortID string) error {
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, a.Key, &request{method: http.MethodDelete, path: path, project: a.ProjectID, replay: replayNever})
+	return c.do(ctx, a.Key, &request{method: http.MethodDelete, path: path, project: a.ProjectID, replay: replayNever,
+		write: fmt.Sprintf("The view may or may not have been deleted: check with manage_views get %s.", shortID)})
 }
 
-func (c *Client) viewCall(ctx context.Context, a Auth, r *request) (*View, error) {
+// viewCall runs r and decodes the view it answers with. The answer must be a view (a valid
+// short id and a name; the requested one when shortID is given): anything else is no proof
+// of a write, and no usable answer to a read.
+func (c *Client) viewCall(ctx context.Context, a Auth, shortID string, r *request) (*View, error) {
 	out := &View{}
 	r.project = a.ProjectID
-	r.decode = func(body []byte) error { return json.Unmarshal(body, out) }
+	r.decode = func(body []byte) error {
+		if err := decodeObject(body, out); err != nil {
+			return err
+		}
+		switch {
+		case !ValidShortID(out.ShortID) || strings.TrimSpace(out.Name) == "":
+			return errors.New("the answer is not a view (no valid short_id and name)")
+		case shortID != "" && out.ShortID != shortID:
+			return errors.New("the answer is another view than the one requested")
+		}
+		return nil
+	}
 	if err := c.do(ctx, a.Key, r); err != nil {
 		return nil, err
 	}
