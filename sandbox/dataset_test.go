@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,99 @@ func TestLinesConfig(t *testing.T) {
 			t.Errorf("Lines %d gave %d rows", lines, len(s.rows))
 		}
 	}
-	if got := New(Config{}).Now(); time.Since(got) > time.Minute {
-		t.Errorf("zero Now anchored at %s", got)
+	before := hourAnchor(time.Now())
+	got := New(Config{Lines: 500}).Now()
+	if after := hourAnchor(time.Now()); !got.Equal(before) && !got.Equal(after) {
+		t.Errorf("zero Now anchored at %s, want %s", got, after)
+	}
+}
+
+// TestIncidentStory checks what an investigation must be able to find: the
+// promotion error is new (nothing like it before the deploy), confined to
+// checkout's service.version 2.14.0, and each of its traces crosses
+// services in a sensible order.
+func TestIncidentStory(t *testing.T) {
+	srv := shared(t)
+	inc := srv.Incident()
+	if !inc.DeployAt.Equal(testNow.Add(-130*time.Minute)) || !inc.SpikeStart.Equal(testNow.Add(-2*time.Hour)) || !inc.SpikeEnd.Equal(testNow.Add(-105*time.Minute)) {
+		t.Fatalf("incident times %+v", inc)
+	}
+	rollback := inc.SpikeEnd.UnixMicro()
+	rows := srv.rows
+	promoErrors := 0
+	for i := range rows {
+		r := &rows[i]
+		version, _ := r.res.lookup("service.version")
+		if r.res.service == "checkout" {
+			bad := r.micros >= inc.DeployAt.UnixMicro() && r.micros < rollback
+			if (version == inc.Version) != bad || (!bad && version != inc.PreviousVersion) {
+				t.Fatalf("checkout line at %s carries version %s", formatTimestamp(r.micros), version)
+			}
+		}
+		if !strings.Contains(r.body, inc.ErrorText) {
+			continue
+		}
+		promoErrors++
+		if r.res.service != "checkout" || version != inc.Version || r.sev != sevError || !r.hasTrace() ||
+			r.micros < inc.SpikeStart.UnixMicro() || r.micros >= rollback {
+			t.Fatalf("promotion error outside the bad release: %s %s %s at %s", r.res.service, version, severityNames[r.sev], formatTimestamp(r.micros))
+		}
+		var trace []*logRow
+		for j := max(0, i-400); j < min(len(rows), i+400); j++ {
+			if rows[j].traceID == r.traceID {
+				trace = append(trace, &rows[j])
+			}
+		}
+		var services []string
+		for _, line := range trace {
+			if !slices.Contains(services, line.res.service) {
+				services = append(services, line.res.service)
+			}
+		}
+		first, last := trace[0], trace[len(trace)-1]
+		if len(services) < 4 || services[0] != "auth" || last.res.service != "api-gateway" ||
+			last.micros-first.micros > ms(1_000) || last.micros-first.micros < ms(10) {
+			t.Fatalf("trace %x: services %v over %dµs, last line from %s", r.traceID, services, last.micros-first.micros, last.res.service)
+		}
+	}
+	if promoErrors < 100 {
+		t.Errorf("only %d promotion errors", promoErrors)
+	}
+
+	search := func(from, to time.Time) int {
+		return count(t, srv, map[string]any{"dateRange": between(from, to), "searchTerm": "percentOff"})
+	}
+	if before := search(inc.DeployAt.Add(-6*time.Hour), inc.DeployAt); before != 0 {
+		t.Errorf("%d promotion errors before the deploy", before)
+	}
+	if during := search(inc.SpikeStart, inc.SpikeEnd); during != promoErrors {
+		t.Errorf("%d promotion errors found by search in the spike, %d in the data", during, promoErrors)
+	}
+
+	if len(inc.TraceServices) < 4 || len(inc.TraceID) != 32 || inc.ErrorAt.Before(inc.SpikeStart) {
+		t.Fatalf("incident trace %+v", inc)
+	}
+	resp := call(t, srv, "POST", KeyFull, logsPath("explainLogWithAI"), map[string]any{"uuid": inc.ErrorUUID, "timestamp": inc.ErrorAt.Format(time.RFC3339Nano)})
+	if resp.status != 200 || !strings.Contains(string(resp.body), "checkout") {
+		t.Fatalf("explain the incident's error: %d %s", resp.status, resp.body)
+	}
+}
+
+// TestObservedTimestamps: every line is observed after its timestamp, a
+// few of them minutes late.
+func TestObservedTimestamps(t *testing.T) {
+	rows := shared(t).rows
+	late := 0
+	for i := range rows {
+		delay := rows[i].observed() - rows[i].micros
+		if delay <= 0 || delay > maxIngestDelay.Microseconds() {
+			t.Fatalf("line observed %dµs after its timestamp", delay)
+		}
+		if delay > ms(10_000) {
+			late++
+		}
+	}
+	if share := float64(late) / float64(len(rows)); share < 0.002 || share > 0.008 {
+		t.Errorf("%.2f%% of lines ingested late, want about 0.4%%", 100*share)
 	}
 }

@@ -12,13 +12,25 @@
 // changed and deleted; explainLogWithAI answers with a rule-based
 // explanation that says it was made locally, without AI.
 //
-// The data set is deterministic for a given Config.Seed and Config.Now:
-// about 60,000 lines over the 24 hours before Now from services checkout,
-// payments, api-gateway, auth, inventory, notifications, search and
-// recommendations (plus a batch job without service.name). Requests carry
-// trace ids across services. At Now-2h10m checkout deploys v2.14.0; a
-// promotion at Now-2h trips a bug in it and checkout errors spike until
-// the rollback at Now-1h45m. About 1% of bodies are longer than 2,000
+// The data set is a pure function of Config.Seed and an anchor: a pinned
+// Config.Now, or else 30 minutes past the UTC hour the sandbox starts in,
+// so every process started in the same hour sees the same lines, uuids and
+// incident (Sandbox.Now returns the anchor). It holds about 60,000 lines
+// over the 24 hours before the anchor from services checkout, payments,
+// api-gateway, auth, inventory, notifications, search and recommendations
+// (plus a batch job without service.name), and keeps growing at the same
+// rate as a running clock passes the anchor: each later minute is
+// generated from the seed and the minute alone when the clock reaches it
+// (live.go). Lines are visible once observed (observed_timestamp is a few
+// ms after the timestamp, minutes for 0.4% of lines); logs/query honours
+// liveLogsCheckpoint and returns live_logs_checkpoint. Requests carry
+// trace ids across services. At anchor-2h10m checkout deploys
+// service.version 2.14.0 (2.13.2 before); a promotion at anchor-2h trips
+// a bug in it ("TypeError: Cannot read properties of undefined (reading
+// 'percentOff')", in no line before) and checkout errors spike until the
+// rollback at anchor-1h45m; each failed checkout's trace crosses auth,
+// checkout, inventory and api-gateway. Sandbox.Incident gives the times
+// and one trace. About 1% of bodies are longer than 2,000
 // characters, and some contain fake secrets (JWTs, phx_, sk_live_, AKIA,
 // ghp_ keys, a password in a postgres:// URL), terminal escape sequences,
 // bidi and zero-width characters, or a prompt injection: the things a log

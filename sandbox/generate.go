@@ -29,19 +29,21 @@ type incident struct {
 func (inc incident) inSpike(at int64) bool { return at >= inc.spikeStart && at < inc.spikeEnd }
 
 // generator builds the data set. Everything random comes from rng, seeded,
-// so the same seed and Now always give the same rows.
+// so the same seed and anchor always give the same rows.
 type generator struct {
-	rng     *rand.Rand
-	seedMix uint64
-	start   int64 // Unix microseconds, inclusive
-	end     int64 // Unix microseconds, exclusive
-	rows    []logRow
-	topo    *topology
+	rng       *rand.Rand
+	seedMix   uint64
+	start     int64 // Unix microseconds, inclusive
+	end       int64 // Unix microseconds, exclusive
+	rows      []logRow
+	topo      *topology
+	indexBase uint32 // added to the row index that uuids are made from
 }
 
-// generate returns the rows sorted by (timestamp, uuid) ascending.
-func generate(now time.Time, seed int64, lines int) []logRow {
-	end := now.UnixMicro()
+// generate returns the topology and the rows of the 24 hours before the
+// anchor, sorted by (timestamp, uuid) ascending.
+func generate(anchor time.Time, seed int64, lines int) (*topology, []logRow) {
+	end := anchor.UnixMicro()
 	g := &generator{
 		rng:     rand.New(rand.NewPCG(uint64(seed), 0x5eed5a17b0c5)),
 		seedMix: splitmix64(uint64(seed)),
@@ -67,7 +69,7 @@ func generate(now time.Time, seed int64, lines int) []logRow {
 	// The last scenario may overshoot; the incident's rows come first and stay.
 	g.rows = g.rows[:max(lines, incidentRows)]
 	slices.SortFunc(g.rows, compareRows)
-	return g.rows
+	return g.topo, g.rows
 }
 
 func compareRows(a, b logRow) int {
@@ -101,9 +103,9 @@ func (g *generator) emit(l line) {
 	}
 	g.rows = append(g.rows, logRow{
 		micros:        l.at,
-		observedDelta: int32(200 + g.rng.IntN(40000)),
+		observedDelta: g.ingestDelay(),
 		sev:           l.sev,
-		uuid:          g.uuid(l.at, uint32(len(g.rows))),
+		uuid:          g.uuid(l.at, g.indexBase+uint32(len(g.rows))),
 		traceID:       l.trace,
 		spanID:        l.span,
 		body:          l.body,
@@ -111,6 +113,23 @@ func (g *generator) emit(l line) {
 		attrs:         l.attrs,
 		res:           res,
 	})
+}
+
+// maxIngestDelay bounds observed_timestamp - timestamp: a query for lines
+// observed since T only needs the rows stamped from T-maxIngestDelay on.
+const maxIngestDelay = 180 * time.Second
+
+// ingestDelay is how long after its timestamp a line was observed: a few
+// milliseconds, except for 0.4% of lines that a collector held back (a
+// retry, a backlog) and that arrive 20 s to 3 min late, which is what
+// live tail's checkpoint on observed_timestamp exists for. One draw either
+// way, so the rest of the data set does not shift.
+func (g *generator) ingestDelay() int32 {
+	r := g.rng.IntN(40000)
+	if r < 160 {
+		return int32(20_000_000 + r*1_000_000)
+	}
+	return int32(200 + r)
 }
 
 // uuid builds a UUIDv7-shaped id: 48 bits of Unix milliseconds, version 7,
@@ -154,13 +173,20 @@ func (g *generator) sampleTime() int64 {
 	span := g.end - g.start
 	for {
 		at := g.start + g.rng.Int64N(span)
-		hour := float64(at/1e6%86400) / 3600
-		weight := 0.65 + 0.35*math.Sin(2*math.Pi*(hour-8)/24)
-		if g.rng.Float64() < weight {
+		if g.rng.Float64() < activity(at) {
 			return at
 		}
 	}
 }
+
+// activity is the relative traffic at a time of day, between 0.3 and 1;
+// its mean over a day is meanActivity.
+func activity(at int64) float64 {
+	hour := float64(at/1e6%86400) / 3600
+	return meanActivity + 0.35*math.Sin(2*math.Pi*(hour-8)/24)
+}
+
+const meanActivity = 0.65
 
 // Small random helpers used by the scenarios.
 

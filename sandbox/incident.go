@@ -1,8 +1,11 @@
 package sandbox
 
 import (
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 )
 
 // incidentLines writes the deploy of checkout v2.14.0 at Now-2h10m, the
@@ -44,9 +47,9 @@ func (g *generator) spikeLine(at int64) {
 	trace, user, order := g.traceID(), g.userID(), g.orderID()
 	switch n := g.intn(100); {
 	case n < 55:
-		g.emit(g.promoFailure(at, trace, user, order, false))
+		g.failedCheckout(at, trace, user, order, false)
 	case n < 70:
-		g.emit(g.promoFailure(at, trace, user, order, true))
+		g.failedCheckout(at, trace, user, order, true)
 	case n < 88:
 		took := g.between(20, 90)
 		g.emit(line{at: at, svc: "checkout", sev: sevError, trace: trace, span: g.spanID(),
@@ -64,10 +67,40 @@ func (g *generator) spikeLine(at int64) {
 	}
 }
 
+// failedCheckout is one request the bug breaks, as its trace shows it:
+// the session is verified, checkout creates the order and inventory
+// reserves the items, pricing crashes on the promotion, inventory releases
+// the reservation, checkout answers 500 and the gateway logs the request.
+// The promotion error is stamped at about at; the request started up to
+// 140 ms before it and the gateway's line follows it by a few ms.
+func (g *generator) failedCheckout(at int64, trace [16]byte, user, order string, fullStack bool) {
+	took := g.between(25, 140)
+	begin := at - ms(took-5)
+	items, amount := g.between(1, 6), g.between(5001, 48999)
+	g.emit(line{at: begin + ms(1), svc: "auth", sev: sevDebug, trace: trace, span: g.spanID(),
+		body:  "verified session token for user " + user,
+		attrs: []attr{{"user.id", user}, {"auth.method", "jwt"}}})
+	g.emit(line{at: begin + ms(3), svc: "checkout", sev: sevInfo, trace: trace, span: g.spanID(),
+		body: fmt.Sprintf("creating order %s for user %s with %d items (total %s USD, promotion %s)",
+			order, user, items, money(amount), g.topo.incident.promoCode),
+		attrs: []attr{{"user.id", user}, {"order.id", order}, {"http.route", "/api/checkout"}, {"promotion.code", g.topo.incident.promoCode}}})
+	g.emit(line{at: begin + ms(g.between(6, min(18, took-12))), svc: "inventory", sev: sevInfo, trace: trace, span: g.spanID(),
+		body:  fmt.Sprintf("reserved %d items for order %s", items, order),
+		attrs: []attr{{"order.id", order}, {"duration_ms", itoa(g.between(3, 9))}}})
+	g.emit(g.promoFailure(at, trace, user, order, fullStack))
+	g.emit(line{at: at + ms(2), svc: "inventory", sev: sevInfo, trace: trace, span: g.spanID(),
+		body:  fmt.Sprintf("released reservation of %d items for order %s (order not placed)", items, order),
+		attrs: []attr{{"order.id", order}}})
+	g.emit(line{at: at + ms(3), svc: "checkout", sev: sevError, trace: trace, span: g.spanID(),
+		body:  fmt.Sprintf("POST /api/checkout 500 in %dms", took),
+		attrs: httpAttrs("POST", "/api/checkout", 500, took, attr{"user.id", user}, attr{"order.id", order})})
+	g.gatewayLine(at+ms(5), trace, "POST", "/api/checkout", "/api/checkout", 500, took+g.between(1, 4))
+}
+
 // promoFailure is the bug v2.14.0 shipped: discounts without percentOff crash.
 func (g *generator) promoFailure(at int64, trace [16]byte, user, order string, fullStack bool) line {
 	var b strings.Builder
-	fmt.Fprintf(&b, "failed to apply promotion %s to order %s: TypeError: Cannot read properties of undefined (reading 'percentOff')\n", g.topo.incident.promoCode, order)
+	fmt.Fprintf(&b, "failed to apply promotion %s to order %s: %s\n", g.topo.incident.promoCode, order, promoErrorText)
 	frames := []string{
 		"applyDiscount (/app/dist/pricing/discounts.js:88:41)",
 		"OrderService.computeTotals (/app/dist/orders/service.js:214:23)",
@@ -110,4 +143,69 @@ func (g *generator) promoFailure(at int64, trace [16]byte, user, order string, f
 			{"user.id", user}, {"order.id", order}, {"http.route", "/api/checkout"},
 			{"exception.type", "TypeError"}, {"promotion.code", g.topo.incident.promoCode},
 		}}
+}
+
+// promoErrorText is in the body of every promotion error, and only there.
+const promoErrorText = "TypeError: Cannot read properties of undefined (reading 'percentOff')"
+
+// Incident is the story the data set tells, with this data set's times,
+// so that tests and examples need not hard-code offsets or ids.
+type Incident struct {
+	Service         string    // "checkout"
+	Version         string    // the bad release, resource attribute service.version: "2.14.0"
+	PreviousVersion string    // what ran before the deploy and after the rollback: "2.13.2"
+	DeployAt        time.Time // the deploy of Version starts: Now()-2h10m
+	SpikeStart      time.Time // the promotion starts and its errors begin: Now()-2h
+	SpikeEnd        time.Time // the rollback starts and the errors stop: Now()-1h45m
+	PromoCode       string    // "BLACKFRIDAY25"
+	ErrorText       string    // in the body of every promotion error and of no other line
+
+	// One failed checkout of the spike, for following a trace.
+	TraceID       string    // 32 hex digits
+	TraceServices []string  // the services on the trace, in order of first line
+	ErrorUUID     string    // the trace's promotion error line
+	ErrorAt       time.Time // that line's timestamp
+}
+
+// Incident describes the data set's incident and one trace through it.
+func (s *Sandbox) Incident() Incident {
+	inc := s.data.topo.incident
+	out := Incident{
+		Service: "checkout", Version: checkoutNewVersion, PreviousVersion: checkoutOldVersion,
+		DeployAt:   time.UnixMicro(inc.deployAt).UTC(),
+		SpikeStart: time.UnixMicro(inc.spikeStart).UTC(),
+		SpikeEnd:   time.UnixMicro(inc.spikeEnd).UTC(),
+		PromoCode:  inc.promoCode,
+		ErrorText:  promoErrorText,
+	}
+	spike := logFilter{window: window{from: inc.spikeStart, to: inc.spikeEnd}}
+	rows := s.data.base
+	for _, r := range spike.span(rows) {
+		if !r.hasTrace() || !strings.Contains(r.body, promoErrorText) {
+			continue
+		}
+		services := traceServices(rows, &r)
+		if len(services) < 4 {
+			continue
+		}
+		out.TraceID = hex.EncodeToString(r.traceID[:])
+		out.TraceServices = services
+		out.ErrorUUID = formatUUID(r.uuid)
+		out.ErrorAt = time.UnixMicro(r.micros).UTC()
+		break
+	}
+	return out
+}
+
+// traceServices lists the services of r's trace, whose lines are all
+// within a few seconds of r.
+func traceServices(rows []logRow, r *logRow) []string {
+	near := logFilter{window: window{from: r.micros - ms(5_000), to: r.micros + ms(5_000)}}
+	var services []string
+	for _, other := range near.span(rows) {
+		if other.traceID == r.traceID && !slices.Contains(services, other.res.service) {
+			services = append(services, other.res.service)
+		}
+	}
+	return services
 }

@@ -57,6 +57,10 @@ type logFilter struct {
 	services   []string
 	search     string // lowercased; "" means none
 	props      []propFilter
+	// ingestedBy hides lines observed after it (not ingested yet at the
+	// request's "now"); observedFrom keeps lines observed at or after it
+	// (live tail's checkpoint). Unix microseconds; zero means no bound.
+	ingestedBy, observedFrom int64
 }
 
 // buildFilter validates the shared query fields. dateRequired is true for
@@ -67,7 +71,7 @@ func buildFilter(in queryInput, now time.Time, dateRequired, allowFlat bool) (lo
 	if err != nil {
 		return logFilter{}, err
 	}
-	f := logFilter{window: win, services: in.ServiceNames}
+	f := logFilter{window: win, services: in.ServiceNames, ingestedBy: now.UnixMicro()}
 	for _, name := range in.SeverityLevels {
 		sev, ok := parseSeverity(name)
 		if !ok {
@@ -89,6 +93,12 @@ func (f *logFilter) match(r *logRow) bool {
 	if f.severities != 0 && f.severities&(1<<r.sev) == 0 {
 		return false
 	}
+	if f.ingestedBy != 0 || f.observedFrom != 0 {
+		observed := r.observed()
+		if (f.ingestedBy != 0 && observed > f.ingestedBy) || observed < f.observedFrom {
+			return false
+		}
+	}
 	if len(f.services) > 0 && !slices.Contains(f.services, r.res.service) {
 		return false
 	}
@@ -101,6 +111,14 @@ func (f *logFilter) match(r *logRow) bool {
 		}
 	}
 	return true
+}
+
+// observeSince applies live tail's checkpoint: only lines observed at or
+// after it. A line is observed at most maxIngestDelay after its timestamp,
+// so older rows need not be looked at.
+func (f *logFilter) observeSince(checkpoint time.Time) {
+	f.observedFrom = checkpoint.UnixMicro()
+	f.from = max(f.from, f.observedFrom-maxIngestDelay.Microseconds())
 }
 
 // span returns the rows inside the window: they are sorted by time, so

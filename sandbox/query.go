@@ -71,12 +71,12 @@ func (s *Sandbox) handleQuery(rq *logsRequest) {
 	limit = min(limit, maxQueryLimit)
 	latest := in.OrderBy == nil || *in.OrderBy != "earliest"
 	if in.LiveLogsCheckpoint != nil && *in.LiveLogsCheckpoint != "" {
-		checkpoint, perr := parseDate(*in.LiveLogsCheckpoint, rq.now, false)
-		if perr != nil {
-			rq.fail(errServer())
+		checkpoint, ok := parseCheckpoint(*in.LiveLogsCheckpoint)
+		if !ok {
+			rq.fail(errServer()) // ClickHouse cannot parse it: PostHog answers an opaque 500
 			return
 		}
-		filter.from = max(filter.from, checkpoint.UnixMicro())
+		filter.observeSince(checkpoint)
 	}
 
 	span := filter.span(rq.rows)
@@ -122,11 +122,13 @@ func (s *Sandbox) handleQuery(rq *logsRequest) {
 	out = append(out, `{"query":`...)
 	out = append(out, echoJSON...)
 	out = append(out, `,"results":[`...)
+	var checkpointBuf [32]byte
+	checkpoint := appendNaiveTimestamp(checkpointBuf[:0], rq.now.Add(-ingestLag).UnixMicro())
 	for i, r := range page {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = appendRowJSON(out, r, excludeAttributes)
+		out = appendQueryRowJSON(out, r, excludeAttributes, checkpoint)
 	}
 	out = append(out, `],"hasMore":`...)
 	out = strconv.AppendBool(out, hasMore)
@@ -143,6 +145,17 @@ func (s *Sandbox) handleQuery(rq *logsRequest) {
 	if cap(out) <= maxPooledBuffer {
 		*buf = out
 	}
+}
+
+// parseCheckpoint reads liveLogsCheckpoint: ISO 8601 with or without a
+// zone (none means UTC), as PostHog hands it out and its UI sends it back.
+func parseCheckpoint(s string) (time.Time, bool) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // outputBuffers recycles response buffers: a page is encoded into one,

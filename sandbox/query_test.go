@@ -216,14 +216,20 @@ func TestQueryOptions(t *testing.T) {
 	})
 	t.Run("live logs checkpoint", func(t *testing.T) {
 		first := query(t, srv, map[string]any{"dateRange": map[string]any{"date_from": iso(-time.Hour)}, "limit": 10})
-		checkpoint := *first.Results[5].LiveLogsCheckpoint
+		want := testNow.Add(-ingestLag).Format("2006-01-02T15:04:05.000000")
+		for _, r := range first.Results {
+			if r.LiveLogsCheckpoint == nil || *r.LiveLogsCheckpoint != want {
+				t.Fatalf("row checkpoint %v, want %s on every row", r.LiveLogsCheckpoint, want)
+			}
+		}
+		checkpoint := first.Results[5].ObservedTimestamp
 		got := query(t, srv, map[string]any{"dateRange": map[string]any{"date_from": iso(-time.Hour)}, "liveLogsCheckpoint": checkpoint})
 		if len(got.Results) < 6 {
 			t.Fatalf("%d rows since the checkpoint", len(got.Results))
 		}
 		for _, r := range got.Results {
-			if r.Timestamp < checkpoint {
-				t.Fatalf("row %s before checkpoint %s", r.Timestamp, checkpoint)
+			if r.ObservedTimestamp < checkpoint {
+				t.Fatalf("row observed %s before checkpoint %s", r.ObservedTimestamp, checkpoint)
 			}
 		}
 	})

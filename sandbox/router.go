@@ -123,9 +123,10 @@ func (s *Sandbox) serveLogs(w http.ResponseWriter, r *http.Request, body []byte,
 		writeAPIError(w, r, errNotFound())
 		return
 	}
+	now := s.clock()
 	rt.handle(s, &logsRequest{
 		Request: r, w: w, body: body, key: key, project: project,
-		rows: s.rowsFor(project), now: s.clock(), shortID: shortID,
+		rows: s.rowsFor(project, now), now: now, shortID: shortID,
 	})
 }
 

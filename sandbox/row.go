@@ -80,6 +80,9 @@ func (r *logRow) attr(key string) (string, bool) {
 	return "", false
 }
 
+// observed is the row's observed_timestamp: when it was ingested.
+func (r *logRow) observed() int64 { return r.micros + int64(r.observedDelta) }
+
 func (r *logRow) hasTrace() bool { return r.traceID != [16]byte{} }
 func (r *logRow) hasSpan() bool  { return r.spanID != [8]byte{} }
 
@@ -127,6 +130,13 @@ func appendDigits(dst []byte, n, width int) []byte {
 	return append(dst, buf[:width]...)
 }
 
+// appendNaiveTimestamp writes micros like PostHog writes
+// live_logs_checkpoint: ISO 8601 with microseconds and no zone (UTC).
+func appendNaiveTimestamp(dst []byte, micros int64) []byte {
+	dst = appendTimestamp(dst, micros)
+	return dst[:len(dst)-1]
+}
+
 func formatTimestamp(micros int64) string {
 	return string(appendTimestamp(nil, micros))
 }
@@ -160,16 +170,22 @@ func parseUUID(s string) ([16]byte, bool) {
 	return u, true
 }
 
-// appendRowJSON writes one row exactly as PostHog's logs/query returns it.
+// appendRowJSON writes one row as PostHog's endpoints return it, with a
+// null live_logs_checkpoint.
 func appendRowJSON(dst []byte, r *logRow, excludeAttributes bool) []byte {
+	return appendQueryRowJSON(dst, r, excludeAttributes, nil)
+}
+
+// appendQueryRowJSON writes one row exactly as PostHog's logs/query
+// returns it. checkpoint is the response's live_logs_checkpoint, already
+// formatted (the same on every row); nil writes null.
+func appendQueryRowJSON(dst []byte, r *logRow, excludeAttributes bool, checkpoint []byte) []byte {
 	dst = append(dst, `{"uuid":"`...)
 	dst = appendUUID(dst, r.uuid)
 	dst = append(dst, `","timestamp":"`...)
-	tsStart := len(dst)
 	dst = appendTimestamp(dst, r.micros)
-	tsEnd := len(dst)
 	dst = append(dst, `","observed_timestamp":"`...)
-	dst = appendTimestamp(dst, r.micros+int64(r.observedDelta))
+	dst = appendTimestamp(dst, r.observed())
 	dst = append(dst, `","body":`...)
 	dst = appendJSONString(dst, r.body)
 	name := severityNames[r.sev]
@@ -195,10 +211,15 @@ func appendRowJSON(dst []byte, r *logRow, excludeAttributes bool) []byte {
 	dst = append(dst, r.res.fingerprint...)
 	dst = append(dst, `","instrumentation_scope":`...)
 	dst = appendJSONString(dst, r.res.scope)
-	dst = append(dst, `,"event_name":"","live_logs_checkpoint":"`...)
-	dst = append(dst, dst[tsStart:tsEnd]...)
-	dst = append(dst, `"}`...)
-	return dst
+	dst = append(dst, `,"event_name":"","live_logs_checkpoint":`...)
+	if checkpoint == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = append(dst, '"')
+		dst = append(dst, checkpoint...)
+		dst = append(dst, '"')
+	}
+	return append(dst, '}')
 }
 
 func appendAttrsJSON(dst []byte, attrs []attr) []byte {

@@ -10,26 +10,35 @@ import (
 
 // Config configures a Sandbox. The zero value is ready to use.
 type Config struct {
-	// Now anchors the data set, generated over the 24 h before it. Zero means
-	// time.Now() at New, and the sandbox's clock then runs with real time; a
-	// non-zero Now also freezes the clock there ("now", default windows and
-	// relative dates all resolve against it), which keeps tests reproducible.
-	Now    time.Time
-	Seed   int64        // zero: 1; same seed + same Now = same data
-	Lines  int          // zero: 60000 log lines over the 24 h before Now
+	// Now pins the sandbox: it is the anchor of the data set (generated
+	// over the 24 h before it, the incident two hours before it) and the
+	// clock stands still there ("now", default windows and relative dates
+	// all resolve against it, no line arrives), which keeps tests
+	// reproducible. Zero: the clock runs (see Clock) and the anchor is 30
+	// minutes past the UTC hour in which New runs, so every sandbox started
+	// in the same hour holds the same data.
+	Now time.Time
+	// Clock is the running clock when Now is zero; nil means time.Now.
+	// Tests use it to start sandboxes at chosen instants and move time on.
+	Clock  func() time.Time
+	Seed   int64        // zero: 1; same seed + same anchor = same data
+	Lines  int          // zero: 60000 log lines per 24 h
 	Keys   []Key        // nil: DemoKeys()
 	Logger *slog.Logger // nil: discard
 }
 
 // Sandbox is an in-memory PostHog Logs API. It is an http.Handler and is
-// safe for concurrent use: the log data is immutable after New, while saved
-// views, faults and the request record are guarded by their own mutexes.
+// safe for concurrent use: generated rows never change (live minutes are
+// appended as the clock reaches them, see live.go), while saved views,
+// faults and the request record are guarded by their own mutexes.
 type Sandbox struct {
-	anchor time.Time
-	frozen bool
-	logger *slog.Logger
-	keys   map[string]Key
-	rows   []logRow // project 1's logs, sorted by (timestamp, uuid)
+	anchor  time.Time
+	frozen  bool
+	clockFn func() time.Time
+	logger  *slog.Logger
+	keys    map[string]Key
+	data    *dataset
+	rows    []logRow // the generated day before the anchor, sorted by (timestamp, uuid)
 
 	views    *viewStore
 	faults   faultQueue
@@ -38,9 +47,13 @@ type Sandbox struct {
 
 // New generates the data set and returns a ready Sandbox.
 func New(cfg Config) *Sandbox {
+	clockFn := cfg.Clock
+	if clockFn == nil {
+		clockFn = time.Now
+	}
 	anchor, frozen := cfg.Now, !cfg.Now.IsZero()
 	if !frozen {
-		anchor = time.Now()
+		anchor = hourAnchor(clockFn())
 	}
 	anchor = anchor.UTC().Truncate(time.Microsecond)
 	seed := cfg.Seed
@@ -59,13 +72,16 @@ func New(cfg Config) *Sandbox {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	data := newDataset(anchor, seed, lines, !frozen)
 	s := &Sandbox{
-		anchor: anchor,
-		frozen: frozen,
-		logger: logger,
-		keys:   make(map[string]Key, len(keys)),
-		rows:   generate(anchor, seed, lines),
-		views:  newViewStore(anchor, seed),
+		anchor:  anchor,
+		frozen:  frozen,
+		clockFn: clockFn,
+		logger:  logger,
+		keys:    make(map[string]Key, len(keys)),
+		data:    data,
+		rows:    data.base,
+		views:   newViewStore(anchor, seed),
 	}
 	for _, k := range keys {
 		s.keys[k.Token] = k
@@ -73,21 +89,30 @@ func New(cfg Config) *Sandbox {
 	return s
 }
 
-// Now returns the time the data set was generated relative to.
+// Now returns the anchor the data set is told relative to: Config.Now when
+// pinned, else 30 minutes past the UTC hour in which New ran (so up to 30
+// minutes ahead of the clock; lines stamped after the clock stay hidden
+// until it reaches them). The incident is at fixed offsets before it: see
+// Incident.
 func (s *Sandbox) Now() time.Time { return s.anchor }
+
+// Clock returns the sandbox's current time: what "now", relative dates
+// and default windows resolve against, and how far lines have arrived.
+func (s *Sandbox) Clock() time.Time { return s.clock() }
 
 // clock is the sandbox's "now" for resolving windows and relative dates.
 func (s *Sandbox) clock() time.Time {
 	if s.frozen {
 		return s.anchor
 	}
-	return time.Now().UTC()
+	return s.clockFn().UTC()
 }
 
-// rowsFor returns the logs of a project; only ProjectID holds any.
-func (s *Sandbox) rowsFor(project int64) []logRow {
+// rowsFor returns the logs of a project stamped up to now; only ProjectID
+// holds any.
+func (s *Sandbox) rowsFor(project int64, now time.Time) []logRow {
 	if project == ProjectID {
-		return s.rows
+		return s.data.visible(now.UnixMicro())
 	}
 	return nil
 }

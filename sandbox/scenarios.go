@@ -90,16 +90,20 @@ func (g *generator) checkoutFlow(at int64) {
 	trace := g.traceID()
 	user, order := g.userID(), g.orderID()
 	items, amount := g.between(1, 6), g.between(499, 48999)
-	broken := g.topo.incident.inSpike(at) && g.chance(0.7)
+	// The whole request must fall within the spike, so that no line of it
+	// comes from the rolled-back pods.
+	inc := g.topo.incident
+	broken := inc.inSpike(at) && inc.inSpike(at+ms(1_000)) && g.chance(0.7)
+	if broken {
+		g.failedCheckout(at+ms(140), trace, user, order, false)
+		return
+	}
 	decline := ""
-	if !broken && g.chance(0.05) {
+	if g.chance(0.05) {
 		decline = g.pick(declineCodes)
 	}
 	status, took := 200, g.between(90, 450)
-	switch {
-	case broken:
-		status, took = 500, g.between(25, 140)
-	case decline != "":
+	if decline != "" {
 		status = 402
 	}
 
@@ -109,19 +113,14 @@ func (g *generator) checkoutFlow(at int64) {
 	g.emit(line{at: at + ms(3), svc: "checkout", sev: sevInfo, trace: trace, span: g.spanID(),
 		body:  fmt.Sprintf("creating order %s for user %s with %d items (total %s USD)", order, user, items, money(amount)),
 		attrs: []attr{{"user.id", user}, {"order.id", order}, {"http.route", "/api/checkout"}}})
-	switch {
-	case broken:
-		g.emit(g.promoFailure(at+ms(took-5), trace, user, order, false))
-	default:
-		g.emit(line{at: at + ms(g.between(8, 30)), svc: "inventory", sev: sevInfo, trace: trace, span: g.spanID(),
-			body:  fmt.Sprintf("reserved %d items for order %s", items, order),
-			attrs: []attr{{"order.id", order}, {"duration_ms", itoa(g.between(3, 25))}}})
-		g.emit(g.paymentLine(at+ms(g.between(40, took-20)), trace, user, order, amount, decline))
-		if decline == "" {
-			g.emit(line{at: at + ms(took-8), svc: "notifications", sev: sevInfo, trace: trace, span: g.spanID(),
-				body:  fmt.Sprintf("queued receipt email for order %s (template receipt_v3)", order),
-				attrs: []attr{{"order.id", order}, {"email.template", "receipt_v3"}, {"queue.name", "emails"}}})
-		}
+	g.emit(line{at: at + ms(g.between(8, 30)), svc: "inventory", sev: sevInfo, trace: trace, span: g.spanID(),
+		body:  fmt.Sprintf("reserved %d items for order %s", items, order),
+		attrs: []attr{{"order.id", order}, {"duration_ms", itoa(g.between(3, 25))}}})
+	g.emit(g.paymentLine(at+ms(g.between(40, took-20)), trace, user, order, amount, decline))
+	if decline == "" {
+		g.emit(line{at: at + ms(took-8), svc: "notifications", sev: sevInfo, trace: trace, span: g.spanID(),
+			body:  fmt.Sprintf("queued receipt email for order %s (template receipt_v3)", order),
+			attrs: []attr{{"order.id", order}, {"email.template", "receipt_v3"}, {"queue.name", "emails"}}})
 	}
 	g.emit(line{at: at + ms(took-2), svc: "checkout", sev: severityForStatus(status), trace: trace, span: g.spanID(),
 		body:  fmt.Sprintf("POST /api/checkout %d in %dms", status, took),
