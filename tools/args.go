@@ -48,6 +48,11 @@ func newCall(rawArgs any, c Caller, a Access) (*call, error) {
 // decode reads the arguments into dst strictly: unknown keys and wrong
 // types are errors that name the argument, so the model can fix its call.
 func (c *call) decode(dst any) error {
+	// encoding/json matches names case-insensitively ("Limit" would set
+	// limit): argument names are checked exactly first.
+	if err := exactNames(c.raw, reflect.TypeOf(dst), ""); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(c.raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -99,6 +104,103 @@ func describeDecodeError(err error, dst any) error {
 		return fmt.Errorf("unknown argument %q; this tool takes %s%s", name, strings.Join(known, ", "), filterNote)
 	}
 	return fmt.Errorf("invalid arguments: %v", err)
+}
+
+// exactNames checks that every object key in raw names a field of t
+// exactly, as written in its json tag, down through nested objects and
+// arrays (filters). Values of the wrong shape are left to the decoder,
+// which explains them. where is "" for the arguments, else the path of
+// the nested value ("filters[0]").
+func exactNames(raw []byte, t reflect.Type, where string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
+		fields := jsonFieldTypes(t)
+		for name, v := range obj {
+			ft, ok := fields[name]
+			if !ok {
+				return unknownName(name, t, where)
+			}
+			if err := exactNames(v, ft, where+pathSep(where)+name); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice:
+		var list []json.RawMessage
+		if json.Unmarshal(raw, &list) != nil {
+			return nil
+		}
+		for i, v := range list {
+			if err := exactNames(v, t.Elem(), fmt.Sprintf("%s[%d]", where, i)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func pathSep(where string) string {
+	if where == "" {
+		return ""
+	}
+	return "."
+}
+
+// unknownName explains an argument name that matches none exactly.
+func unknownName(name string, t reflect.Type, where string) error {
+	known := jsonFields(t)
+	shown := echoQ(name)
+	if echo(name) != name {
+		shown += " (it holds control or invisible characters)"
+	}
+	if where != "" {
+		what := where
+		if strings.HasPrefix(where, "filters[") {
+			what = "a filter"
+		}
+		takes := fmt.Sprintf("(%s takes %s and %s)", what, strings.Join(known[:len(known)-1], ", "), known[len(known)-1])
+		if best := closest(echo(name), known); best != "" {
+			return fmt.Errorf("unknown field %s in %s; did you mean %q? %s", shown, where, best, takes)
+		}
+		return fmt.Errorf("unknown field %s in %s %s", shown, where, takes)
+	}
+	filterNote := ""
+	if slices.Contains(known, "filters") {
+		filterNote = " (a filter takes key, value, operator and scope)"
+	}
+	if best := closest(echo(name), known); best != "" {
+		return fmt.Errorf("unknown argument %s; did you mean %q?", shown, best)
+	}
+	return fmt.Errorf("unknown argument %s; this tool takes %s%s", shown, strings.Join(known, ", "), filterNote)
+}
+
+// jsonFieldTypes maps the JSON names of a struct's fields (embedded
+// structs included) to their types.
+func jsonFieldTypes(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			for k, v := range jsonFieldTypes(ft) {
+				out[k] = v
+			}
+			continue
+		}
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+			out[name] = f.Type
+		}
+	}
+	return out
 }
 
 // jsonFields lists the JSON argument names of an arguments struct,

@@ -13,7 +13,10 @@ func TestDecodeRejectsBadArguments(t *testing.T) {
 	}{
 		{"unknown key", `{"sevrity":["error"]}`, `unknown argument "sevrity"; did you mean "severity"?`},
 		{"unknown key, nothing close", `{"zzzzzz":1}`, `this tool takes project_id, date_from, date_to, severity`},
-		{"unknown field in a filter", `{"filters":[{"key":"a","services":"x"}]}`, `unknown field "services" in a filter (a filter takes key, value, operator and scope)`},
+		{"unknown field in a filter", `{"filters":[{"key":"a","services":"x"}]}`, `unknown field "services" in filters[0] (a filter takes key, value, operator and scope)`},
+		{"names match exactly", `{"Limit":5}`, `unknown argument "Limit"; did you mean "limit"?`},
+		{"names match exactly in a filter", `{"filters":[{"key":"a","value":"b"},{"Key":"a","value":"b"}]}`, `unknown field "Key" in filters[1]; did you mean "key"? (a filter takes key, value, operator and scope)`},
+		{"hostile name is echoed clean", `{"li\u001b[31mm\u202eit\u200b\u0007\u0000":5}`, `unknown argument "limit" (it holds control or invisible characters); did you mean "limit"?`},
 		{"string for a list", `{"severity":"error"}`, `wrap it in a list, e.g. {"severity": ["..."]}`},
 		{"string for a number", `{"limit":"5"}`, `write the number without quotes, e.g. {"limit": 50}`},
 		{"wrong type", `{"limit":"ten"}`, "argument limit: expected an integer, got string"},
