@@ -1,14 +1,18 @@
 package tools
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
 )
 
 // cursorPrefix versions the cursor format so a future change can still
@@ -48,7 +52,11 @@ func encodeCursor(s cursorState) string {
 
 var errBadCursor = errors.New("cursor is not valid: pass next_cursor exactly as a previous query_logs result printed it, or start a new query without cursor")
 
-func decodeCursor(s string) (cursorState, error) {
+// decodeCursor reads a cursor and checks it as strictly as the arguments
+// it stands for: a cursor is caller input like any other, and a forged
+// one must not send upstream what the arguments could not (project 0,
+// a window outside the accepted years, filter types we never write).
+func decodeCursor(s string, now time.Time) (cursorState, error) {
 	var st cursorState
 	s = strings.TrimSpace(s)
 	if len(s) > maxCursorLen || !strings.HasPrefix(s, cursorPrefix) {
@@ -58,21 +66,68 @@ func decodeCursor(s string) (cursorState, error) {
 	if err != nil {
 		return st, errBadCursor
 	}
-	if err := json.Unmarshal(raw, &st); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
 		return st, errBadCursor
 	}
-	if st.Project < 0 || st.From.IsZero() || st.To.IsZero() || !st.From.Before(st.To) ||
-		(st.Order != "latest" && st.Order != "earliest") || !validPosition(st.AfterTS, st.AfterID) ||
-		st.Limit < 1 || st.Limit > maxQueryLimit || st.MaxBody < 0 {
-		return st, errBadCursor
+	if err := st.check(now); err != nil {
+		return st, fmt.Errorf("%w (%v)", errBadCursor, err)
+	}
+	return st, nil
+}
+
+// check validates a decoded cursor's query.
+func (st *cursorState) check(now time.Time) error {
+	switch {
+	case st.Project <= 0:
+		return errors.New("no project")
+	case st.Order != "latest" && st.Order != "earliest":
+		return errors.New("unknown order")
+	case st.AfterID == "" || !validPosition(st.AfterTS, st.AfterID):
+		return errors.New("no valid position")
+	case st.Limit < 1 || st.Limit > maxQueryLimit:
+		return errors.New("limit out of range")
+	case st.MaxBody < 0:
+		return errors.New("negative max_body_chars")
+	case st.Format != "" && st.Format != "json":
+		return errors.New("unknown format")
+	}
+	// The window must be one the arguments could have given.
+	win, err := timerange.Resolve(timerange.FormatTime(st.From), timerange.FormatTime(st.To), "", now)
+	if err != nil || !win.From.Equal(st.From) || !win.To.Equal(st.To) {
+		return errors.New("window outside the accepted range")
+	}
+	sev, err := severities(st.Sev)
+	if err != nil || !slices.Equal(sev, st.Sev) {
+		return errors.New("unknown severity")
+	}
+	for _, name := range st.Services {
+		if strings.TrimSpace(name) == "" {
+			return errors.New("empty service name")
+		}
 	}
 	for i := range st.Props {
 		st.Props[i].Value = normaliseValue(st.Props[i].Value)
-		if _, err := (filterArg{Key: st.Props[i].Key, Operator: st.Props[i].Operator, Value: st.Props[i].Value, Scope: "log"}).toProperty(i); err != nil {
-			return st, fmt.Errorf("%w (%v)", errBadCursor, err)
+		if !knownFilterShape(i, st.Props[i]) {
+			return fmt.Errorf("filters[%d] is not a filter query_logs writes", i)
 		}
 	}
-	return st, nil
+	return nil
+}
+
+// knownFilterShape reports whether p is what one of our filter arguments
+// (or our own "(no service)" translation) translates to: the cursor's
+// filters pass the same checks as the arguments did.
+func knownFilterShape(i int, p client.PropertyFilter) bool {
+	for _, scope := range []string{"", "log", "resource", "column"} {
+		fa := filterArg{Key: p.Key, Value: p.Value, Operator: p.Operator, Scope: scope}
+		got, err := fa.toProperty(i)
+		if err == nil && got.Type == p.Type && got.Operator == p.Operator && reflect.DeepEqual(got.Value, p.Value) {
+			return true
+		}
+	}
+	return false
 }
 
 // normaliseValue restores []string after a JSON round trip ([]any).

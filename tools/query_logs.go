@@ -152,7 +152,7 @@ func (e *env) queryState(ctx context.Context, c *call, args queryLogsArgs) (curs
 // arguments may change, because the position only makes sense for the
 // same query.
 func (e *env) continueCursor(c *call, args queryLogsArgs, limit, maxBody int, asJSON bool) (cursorState, string, error) {
-	st, err := decodeCursor(args.Cursor)
+	st, err := decodeCursor(args.Cursor, e.now())
 	if err != nil {
 		return st, "", err
 	}
