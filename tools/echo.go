@@ -1,8 +1,13 @@
 package tools
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/sanitize"
 )
@@ -43,4 +48,48 @@ func echoStrings(in []string) []string {
 		out[i] = echo(s)
 	}
 	return out
+}
+
+// followUp prints a ready call: the tool name and its arguments as JSON,
+// exactly what to pass back. Values the caller sent are kept exactly, so
+// the call does what it says, but every control, invisible or bidi
+// character is written as a JSON escape (\u202e), so nothing hidden
+// reaches the reader while the call still decodes to the same values.
+func followUp(tool string, args any) string {
+	return tool + " " + safeJSON(args)
+}
+
+// safeJSON is json.Marshal with every character that is not printable
+// escaped (encoding/json leaves U+200B, U+202E and the like as they are).
+func safeJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "{}"
+	}
+	s := string(b)
+	clean := true
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var out strings.Builder
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			out.WriteString(`\ufffd`)
+		case unicode.IsPrint(r):
+			out.WriteRune(r)
+		case r > 0xffff:
+			r1, r2 := utf16.EncodeRune(r)
+			fmt.Fprintf(&out, `\u%04x\u%04x`, r1, r2)
+		default:
+			fmt.Fprintf(&out, `\u%04x`, r)
+		}
+	}
+	return out.String()
 }

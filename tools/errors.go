@@ -41,9 +41,16 @@ func upstreamError(what string, err error) *mcp.CallToolResult {
 	if !errors.As(err, &ce) {
 		return errorResult(codeUpstream, fmt.Sprintf("could not %s: %v", what, err))
 	}
-	detail := strings.TrimSpace(ce.Detail)
+	detail := strings.TrimSpace(echoClean.String(ce.Detail))
 	if detail == "" {
 		detail = fmt.Sprintf("HTTP %d", ce.Status)
+	}
+	if ce.NotSent {
+		// Refused before anything left: PostHog is not to blame.
+		if ce.Kind == client.KindThrottled {
+			return errorResult(codeRateLimited, fmt.Sprintf("not sent: %s; wait a moment before the next call.", detail))
+		}
+		return errorResult(codeInvalidArgument, "not sent: "+detail)
 	}
 	switch ce.Kind {
 	case client.KindAuth:
@@ -64,11 +71,48 @@ func upstreamError(what string, err error) *mcp.CallToolResult {
 		}
 		return errorResult(codeRateLimited, fmt.Sprintf("PostHog is rate limiting this key (%s); wait%s before the next call, and prefer narrower queries.", detail, wait))
 	case client.KindTimeout:
+		if !windowed(what) {
+			return errorResult(codeTimeout, fmt.Sprintf("PostHog did not answer in time to %s; retry in a moment.", what))
+		}
 		return errorResult(codeTimeout, fmt.Sprintf("PostHog did not answer in time to %s. Narrow the time range (date_from) or add filters (services, severity), then retry.", what))
 	case client.KindTooLarge:
 		return errorResult(codeTooLarge, fmt.Sprintf("PostHog's answer to %s was too large (%s). Lower limit or narrow the window.", what, detail))
 	}
 	return errorResult(codeUpstream, fmt.Sprintf("could not %s: %s", what, detail))
+}
+
+// windowed reports whether an operation reads logs over a time window,
+// so that narrowing the window can make it faster.
+func windowed(what string) bool {
+	return !strings.Contains(what, "view") && !strings.HasPrefix(what, "explain")
+}
+
+// writeError is upstreamError for a write (create, update or delete of a
+// view). A write that was sent but whose answer does not prove it (a 2xx
+// that is not the view, no complete answer in time, a server error, a
+// dropped connection) may or may not have happened: it is never reported
+// as done, nor as failed, and never replayed; the caller is told how to
+// find out. check is the call that shows the truth, e.g.
+// manage_views {"action":"list"}.
+func writeError(what string, err error, check string) *mcp.CallToolResult {
+	var ce *client.Error
+	if errors.As(err, &ce) && !ce.NotSent {
+		switch ce.Kind {
+		case client.KindOutcomeUnknown, client.KindTimeout, client.KindUpstream:
+			reason := strings.TrimSpace(echoClean.String(ce.Detail))
+			if ce.Kind == client.KindTimeout || reason == "" {
+				reason = "no complete answer came in time"
+			}
+			return outcomeUnknown(what, reason, check)
+		}
+	}
+	return upstreamError(what, err)
+}
+
+// outcomeUnknown says a write may or may not have happened, and how to
+// check before trying again.
+func outcomeUnknown(what, reason, check string) *mcp.CallToolResult {
+	return errorResult(codeUpstream, fmt.Sprintf("outcome unknown: the request to %s was sent, but PostHog's answer does not prove it happened (%s). It may or may not have happened: check with %s before trying again.", what, reason, check))
 }
 
 // errResult carries a ready tool result (an upstream failure, say) through

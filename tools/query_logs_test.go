@@ -419,3 +419,23 @@ func TestFollowATrace(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedLocallyIsNotBlamedOnPostHog: what the client refuses before
+// sending says "not sent", never "PostHog rejected".
+func TestRefusedLocallyIsNotBlamedOnPostHog(t *testing.T) {
+	h := newHarness(t, sandbox.KeyFull, nil)
+	for name, f := range map[string]map[string]any{
+		"list value with icontains": {"key": "http.route", "value": []string{"/a", "/b"}, "operator": "icontains"},
+		"invalid regex":             {"key": "http.route", "value": "((", "operator": "regex"},
+	} {
+		for _, tool := range []string{NameQueryLogs, NameListServices, NameGetSparkline} {
+			msg := h.fail(tool, map[string]any{"filters": []map[string]any{f}})
+			if !strings.HasPrefix(msg, "INVALID_ARGUMENT: not sent: ") || strings.Contains(msg, "PostHog rejected") || !strings.Contains(msg, "filters[0]") {
+				t.Errorf("%s, %s: %s", tool, name, msg)
+			}
+		}
+	}
+	if n := len(h.sb.Requests()); n != 0 {
+		t.Errorf("refused filters sent %d requests: %v", n, h.upstreamPaths())
+	}
+}

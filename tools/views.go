@@ -148,7 +148,10 @@ func handleManageViews(ctx context.Context, e *env, r *request[viewsArgs]) *mcp.
 		}
 	default:
 		if err := e.client.DeleteView(ctx, auth, args.ShortID); err != nil {
-			return viewError("delete the view", args.ShortID, err)
+			if isNotFound(err) {
+				return viewError("delete the view", args.ShortID, err)
+			}
+			return writeError("delete the view "+args.ShortID, err, checkView(args.ShortID)+" (NOT_FOUND means it is gone)")
 		}
 		return answer(r.json,
 			func() string { return fmt.Sprintf("deleted view %s\n", args.ShortID) },
@@ -410,9 +413,13 @@ func (e *env) createView(ctx context.Context, auth client.Auth, args viewsArgs) 
 	if args.Pinned != nil {
 		in.Pinned = *args.Pinned
 	}
+	check := followUp(NameManageViews, map[string]any{"action": "list", "search": *args.Name})
 	v, err := e.client.CreateView(ctx, auth, in)
 	if err != nil {
-		return nil, errResult{upstreamError("create the view", err)}
+		return nil, errResult{writeError("create the view", err, check)}
+	}
+	if v == nil || !client.ValidShortID(v.ShortID) {
+		return nil, errResult{outcomeUnknown("create the view", "the answer holds no view", check)}
 	}
 	return v, nil
 }
@@ -470,7 +477,23 @@ func (e *env) updateView(ctx context.Context, auth client.Auth, args viewsArgs) 
 	}
 	v, err := e.client.UpdateView(ctx, auth, args.ShortID, patch)
 	if err != nil {
-		return nil, errResult{viewError("update the view", args.ShortID, err)}
+		if isNotFound(err) {
+			return nil, errResult{viewError("update the view", args.ShortID, err)}
+		}
+		return nil, errResult{writeError("update the view "+args.ShortID, err, checkView(args.ShortID))}
+	}
+	if v == nil || v.ShortID != args.ShortID {
+		return nil, errResult{outcomeUnknown("update the view "+args.ShortID, "the answer is not that view", checkView(args.ShortID))}
 	}
 	return v, nil
+}
+
+// checkView is the call that shows a view as PostHog has it now.
+func checkView(shortID string) string {
+	return followUp(NameManageViews, map[string]any{"action": "get", "short_id": shortID})
+}
+
+func isNotFound(err error) bool {
+	var ce *client.Error
+	return errors.As(err, &ce) && ce.Kind == client.KindNotFound
 }
