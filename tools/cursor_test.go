@@ -51,7 +51,12 @@ func TestCursorRejectsTampering(t *testing.T) {
 			s.From, s.To = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 			return s
 		}()),
-		encodeCursor(func() cursorState { s := sampleCursor(); s.From = testNow.Add(time.Hour); s.To = testNow.Add(2 * time.Hour); return s }()),
+		encodeCursor(func() cursorState {
+			s := sampleCursor()
+			s.From = testNow.Add(time.Hour)
+			s.To = testNow.Add(2 * time.Hour)
+			return s
+		}()),
 		encodeCursor(func() cursorState { s := sampleCursor(); s.Props[0].Type = "cohort"; return s }()),
 		encodeCursor(func() cursorState { s := sampleCursor(); s.Props[0].Type = "event"; return s }()),
 		encodeCursor(func() cursorState { s := sampleCursor(); s.Props[0].Key = ""; return s }()),

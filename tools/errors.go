@@ -75,6 +75,8 @@ func upstreamError(what string, err error) *mcp.CallToolResult {
 			return errorResult(codeTimeout, fmt.Sprintf("PostHog did not answer in time to %s; retry in a moment.", what))
 		}
 		return errorResult(codeTimeout, fmt.Sprintf("PostHog did not answer in time to %s. Narrow the time range (date_from) or add filters (services, severity), then retry.", what))
+	case client.KindBusy:
+		return errorResult(codeRateLimited, fmt.Sprintf("server busy: this server is holding as many PostHog answers as it may (%s); retry in a few seconds.", detail))
 	case client.KindTooLarge:
 		return errorResult(codeTooLarge, fmt.Sprintf("PostHog's answer to %s was too large (%s). Lower limit or narrow the window.", what, detail))
 	}
@@ -98,7 +100,15 @@ func writeError(what string, err error, check string) *mcp.CallToolResult {
 	var ce *client.Error
 	if errors.As(err, &ce) && !ce.NotSent {
 		switch ce.Kind {
-		case client.KindOutcomeUnknown, client.KindTimeout, client.KindUpstream:
+		case client.KindOutcomeUnknown:
+			// The client's detail says what came back and that the write
+			// may or may not have happened; add the exact call to check.
+			detail := strings.TrimSpace(echoClean.String(ce.Detail))
+			if detail == "" {
+				return outcomeUnknown(what, "no answer that proves it", check)
+			}
+			return errorResult(codeUpstream, fmt.Sprintf("%s To check: %s", strings.TrimSuffix(detail, ".")+".", check))
+		case client.KindTimeout, client.KindUpstream:
 			reason := strings.TrimSpace(echoClean.String(ce.Detail))
 			if ce.Kind == client.KindTimeout || reason == "" {
 				reason = "no complete answer came in time"
@@ -112,7 +122,7 @@ func writeError(what string, err error, check string) *mcp.CallToolResult {
 // outcomeUnknown says a write may or may not have happened, and how to
 // check before trying again.
 func outcomeUnknown(what, reason, check string) *mcp.CallToolResult {
-	return errorResult(codeUpstream, fmt.Sprintf("outcome unknown: the request to %s was sent, but PostHog's answer does not prove it happened (%s). It may or may not have happened: check with %s before trying again.", what, reason, check))
+	return errorResult(codeUpstream, fmt.Sprintf("the outcome is unknown: the request to %s was sent, but PostHog's answer does not prove it happened (%s). It may or may not have happened: check with %s before trying again.", what, reason, check))
 }
 
 // errResult carries a ready tool result (an upstream failure, say) through

@@ -46,10 +46,10 @@ func withClient(t *testing.T, opts client.Options) func(*Config) {
 // and the message says how to find out.
 func checkUnknownOutcome(t *testing.T, name, msg, check string) {
 	t.Helper()
-	if !strings.HasPrefix(msg, "UPSTREAM_ERROR: outcome unknown") || !strings.Contains(msg, "may or may not have happened") || !strings.Contains(msg, check) {
+	if !strings.HasPrefix(msg, "UPSTREAM_ERROR: the outcome is unknown") || !strings.Contains(msg, "may or may not have") || !strings.Contains(msg, check) {
 		t.Errorf("%s: %s", name, msg)
 	}
-	for _, wrong := range []string{"created", "deleted view", "updated view", `{"view":""}`, "Narrow the time range", "date_from"} {
+	for _, wrong := range []string{"created view", "deleted view", "updated view", `{"view":""}`, "Narrow the time range", "date_from"} {
 		if strings.Contains(msg, wrong) {
 			t.Errorf("%s: says %q: %s", name, wrong, msg)
 		}
@@ -89,6 +89,12 @@ func TestViewWritesWithoutProof(t *testing.T) {
 			`manage_views {"action":"list","search":"n1"}`)
 		method = http.MethodPatch
 		checkUnknownOutcome(t, "update, "+name, hh.fail(NameManageViews, map[string]any{"action": "update", "short_id": id, "name": "n2"}), getCheck)
+		method = http.MethodDelete
+		checkUnknownOutcome(t, "delete, "+name, hh.fail(NameManageViews, map[string]any{"action": "delete", "short_id": id}), getCheck)
+	}
+	// Nothing above reached the view.
+	if got := h.ok(NameManageViews, map[string]any{"action": "get", "short_id": id}); !strings.Contains(got, `"victim"`) {
+		t.Errorf("the view changed:\n%s", got)
 	}
 
 	// A connection dropped after a write was sent, and a write that
