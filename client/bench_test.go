@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -103,5 +105,68 @@ func BenchmarkQueryLogsRoundTrip(b *testing.B) {
 		if err != nil || len(page.Results) != 50 {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkConcurrentLargeAnswers: 64 callers at once, each answered with a page of about
+// 30 MB, as in the memory incident of issue 7. It reports the peak Go heap in use while
+// they run (sampled every 2 ms), with the default byte budget and with none.
+func BenchmarkConcurrentLargeAnswers(b *testing.B) {
+	const callers = 64
+	body := realisticPage(21000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body) // no Content-Length: chunked, like a gzipped answer
+	}))
+	defer srv.Close()
+	for _, bc := range []struct {
+		name   string
+		budget int64
+	}{{"default-budget", 0}, {"no-budget", 1 << 40}} {
+		b.Run(bc.name, func(b *testing.B) {
+			c, err := New(Options{Host: srv.URL, MaxBufferedBytes: bc.budget, CallTimeout: 5 * time.Minute, AttemptTimeout: 5 * time.Minute})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.CloseIdleConnections()
+			var peak uint64
+			for b.Loop() {
+				runtime.GC()
+				stop := make(chan struct{})
+				sampled := make(chan uint64)
+				go func() {
+					var m runtime.MemStats
+					var top uint64
+					tick := time.NewTicker(2 * time.Millisecond)
+					defer tick.Stop()
+					for {
+						runtime.ReadMemStats(&m)
+						top = max(top, m.HeapInuse)
+						select {
+						case <-stop:
+							sampled <- top
+							return
+						case <-tick.C:
+						}
+					}
+				}()
+				var wg sync.WaitGroup
+				for i := 0; i < callers; i++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						page, err := c.QueryLogs(context.Background(), testAuth, LogsQuery{})
+						if err != nil || len(page.Results) != 21000 {
+							b.Error(err)
+						}
+					}()
+				}
+				wg.Wait()
+				close(stop)
+				peak = max(peak, <-sampled)
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(len(body))/(1<<20), "answer-MiB")
+		})
 	}
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -560,4 +561,88 @@ func TestSandboxFaults(t *testing.T) {
 			t.Errorf("slow create: %+v", e)
 		}
 	})
+}
+
+// TestSandboxPatterns: the typed patterns call agrees with the sandbox's answer, and a
+// pattern's pivot keys select exactly its lines (counted by logs/count with the same filters).
+func TestSandboxPatterns(t *testing.T) {
+	sb := startSandbox(t)
+	c, _ := sandboxClient(t, sb)
+	ctx := context.Background()
+	window := Filters{From: sb.Now().Add(-time.Hour), To: sb.Now()}
+	res, err := c.Patterns(ctx, fullAuth, PatternsQuery{Filters: window, Limit: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Patterns) == 0 || res.ReturnedPatternCount != len(res.Patterns) || res.TotalCount == 0 || res.Source == "" {
+		t.Fatalf("result %+v", res)
+	}
+	if len(res.SparklineBuckets) == 0 || res.SparklineBuckets[0].Start.IsZero() || !res.SparklineBuckets[0].Start.Before(res.SparklineBuckets[0].End) {
+		t.Errorf("buckets %+v", res.SparklineBuckets)
+	}
+	checked := 0
+	for _, p := range res.Patterns {
+		if p.MatchRegex == "" || p.FirstSeen.IsZero() || len(p.Examples) == 0 || p.Examples[0].Timestamp.IsZero() {
+			continue
+		}
+		pivot := window
+		pivot.Services = p.Services
+		for sev := range p.SeverityCounts {
+			pivot.Severities = append(pivot.Severities, sev)
+		}
+		pivot.Properties = []PropertyFilter{{Key: "message", Type: TypeLog, Operator: "regex", Value: p.MatchRegex}}
+		n, err := c.Count(ctx, fullAuth, pivot)
+		if err != nil {
+			t.Fatalf("pivot of %q: %v", p.Pattern, err)
+		}
+		if !res.Sampled && n != p.Count {
+			t.Errorf("pattern %q: %d lines, its pivot counts %d", p.Pattern, p.Count, n)
+		}
+		if checked++; checked == 3 {
+			break
+		}
+	}
+	if checked == 0 {
+		t.Error("no pattern carried a match_regex, examples and times")
+	}
+	t.Logf("%d patterns of %d lines (sampled %v, source %s); %d pivots checked", len(res.Patterns), res.TotalCount, res.Sampled, res.Source, checked)
+	// Cut templates.
+	cut, err := c.Patterns(ctx, fullAuth, PatternsQuery{Filters: window, Limit: 200, MaxPatternChars: 80})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range cut.Patterns {
+		if len([]rune(p.Pattern)) > 80 {
+			t.Errorf("template of %d characters with maxPatternChars 80: %q", len([]rune(p.Pattern)), p.Pattern)
+		}
+	}
+}
+
+// TestSandboxNewEndpoints: patterns_diff and group-by either answer sanely or, where the
+// sandbox does not serve them, come back as unsupported (the older-deployment path).
+func TestSandboxNewEndpoints(t *testing.T) {
+	sb := startSandbox(t)
+	c, _ := sandboxClient(t, sb)
+	ctx := context.Background()
+	window := Filters{From: sb.Now().Add(-time.Hour), To: sb.Now()}
+	diff, err := c.PatternsDiff(ctx, fullAuth, PatternsDiffQuery{Filters: window, BaselineFrom: window.From.Add(-time.Hour), BaselineTo: window.From})
+	switch e := (*Error)(nil); {
+	case err == nil:
+		if diff.Current.From.IsZero() || len(diff.Entries) == 0 {
+			t.Errorf("diff %+v", diff)
+		}
+	case errors.As(err, &e) && e.Kind == KindUnsupported:
+	default:
+		t.Errorf("patterns_diff: %v", err)
+	}
+	groups, err := c.GroupBy(ctx, fullAuth, GroupByQuery{Filters: window, GroupBys: []GroupBy{{Key: "service.name", Source: GroupByResource}}})
+	switch e := (*Error)(nil); {
+	case err == nil:
+		if len(groups.Groups) == 0 || groups.TotalLogs == 0 {
+			t.Errorf("groups %+v", groups)
+		}
+	case errors.As(err, &e) && e.Kind == KindUnsupported:
+	default:
+		t.Errorf("group-by: %v", err)
+	}
 }
