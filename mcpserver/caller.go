@@ -81,6 +81,10 @@ type callerResolver struct {
 	maxKeys int
 	// slots holds a token per introspection in flight.
 	slots chan struct{}
+	// limits rate-limits checks of new keys by client address; events
+	// aggregates their log lines.
+	limits *checkLimiter
+	events *keyEventLog
 
 	mu      sync.Mutex
 	entries map[[sha256.Size]byte]*introspection
@@ -113,6 +117,8 @@ func newCallerResolver(c *client.Client, pinned int64, ttl time.Duration, log *s
 	return &callerResolver{
 		client: c, pinned: pinned, ttl: ttl, log: log, now: time.Now, maxKeys: maxCachedKeys,
 		slots:   make(chan struct{}, maxConcurrentIntrospections),
+		limits:  newCheckLimiter(),
+		events:  &keyEventLog{log: log, interval: keyLogInterval, host: c.BaseURL()},
 		entries: map[[sha256.Size]byte]*introspection{},
 	}
 }
@@ -125,13 +131,15 @@ func KeyID(key string) string {
 }
 
 // resolve returns the caller for key, asking for project requested (0: none
-// asked). Errors are *AuthError, *ProjectError, or *UnreachableError, which
-// comes with a usable caller (no introspection).
-func (r *callerResolver) resolve(ctx context.Context, key string, requested int64) (tools.Caller, error) {
+// asked). from names the client (see clientAddr) whose checks of new keys
+// are rate-limited; "" is the operator's own configuration, never limited.
+// Errors are *AuthError, *ProjectError, *RateLimitError, or
+// *UnreachableError, which comes with a usable caller (no introspection).
+func (r *callerResolver) resolve(ctx context.Context, key string, requested int64, from string) (tools.Caller, error) {
 	if key == "" {
 		return tools.Caller{}, &AuthError{Msg: "no PostHog API key: send Authorization: Bearer phx_... (a personal API key with the logs:read scope)"}
 	}
-	info, err := r.introspect(ctx, key)
+	info, err := r.introspect(ctx, key, from)
 	var unreachable *UnreachableError
 	if err != nil && !errors.As(err, &unreachable) {
 		return tools.Caller{}, err
@@ -147,12 +155,20 @@ func (r *callerResolver) resolve(ctx context.Context, key string, requested int6
 // fresh. Concurrent calls for one key share a single upstream request, which
 // runs detached from any one caller's context so that a caller giving up
 // does not fail the others. At most maxConcurrentIntrospections run at once;
-// a new key waits for a free slot (or for its caller to give up).
-func (r *callerResolver) introspect(ctx context.Context, key string) (*client.KeyInfo, error) {
+// a new key waits for a free slot (or for its caller to give up). A key
+// not in the cache needs a token from the client's and the total rate
+// limits first (when from is set).
+func (r *callerResolver) introspect(ctx context.Context, key, from string) (*client.KeyInfo, error) {
 	hash := sha256.Sum256([]byte(key))
 	r.mu.Lock()
 	e := r.usableLocked(hash)
 	r.mu.Unlock()
+	if e == nil && from != "" {
+		if err := r.limits.admit(r.now(), from); err != nil {
+			r.events.record(keyLimited, KeyID(key), err)
+			return nil, err
+		}
+	}
 	if e == nil {
 		select {
 		case r.slots <- struct{}{}:
@@ -221,16 +237,16 @@ func (r *callerResolver) fill(e *introspection, key string) {
 	case errors.As(err, &ce) && ce.Kind == client.KindAuth:
 		e.err = &AuthError{Rejected: true, Msg: "PostHog rejected this API key (401): check that it is a valid personal API key for this PostHog host (a US key does not work on EU)"}
 		ttl = rejectedKeyTTL
-		r.log.Info("PostHog rejected a key", "key_id", KeyID(key))
+		r.events.record(keyRejected, KeyID(key), nil)
 	case errors.As(err, &ce) && ce.Status == 0 && (ce.Kind == client.KindUpstream || ce.Kind == client.KindTimeout):
 		// No answer at all: every call would fail the same way, so calls
 		// say why (see UnreachableError) until a retry gets through.
 		e.unreachable = &UnreachableError{Host: r.client.BaseURL(), Detail: ce.Detail}
-		r.log.Warn("PostHog could not be reached to check the key", "host", r.client.BaseURL(), "key_id", KeyID(key), "err", err)
+		r.events.record(keyHostUnreachable, KeyID(key), err)
 	default:
 		// Degrade rather than refuse: with no introspection every tool is
 		// shown and PostHog's own 403 is the guard.
-		r.log.Warn("key introspection failed; exposing the full tool catalogue for this key", "key_id", KeyID(key), "err", err)
+		r.events.record(keyCheckFailed, KeyID(key), err)
 	}
 }
 

@@ -41,7 +41,7 @@ func TestIntrospectionConcurrencyIsBounded(t *testing.T) {
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
 			defer cancel()
-			_, _ = r.resolve(ctx, fmt.Sprintf("phx_random_%04d", i), 0)
+			_, _ = r.resolve(ctx, fmt.Sprintf("phx_random_%04d", i), 0, "")
 		})
 	}
 	wg.Wait()
@@ -60,7 +60,7 @@ func TestIntrospectionConcurrencyIsBounded(t *testing.T) {
 	}
 
 	// Slots are given back: a key that works is still served.
-	if _, err := r.resolve(context.Background(), "phx_after", 0); err == nil {
+	if _, err := r.resolve(context.Background(), "phx_after", 0, ""); err == nil {
 		t.Fatal("want the fake's 401")
 	}
 }
@@ -70,13 +70,13 @@ func TestIntrospectionConcurrencyIsBounded(t *testing.T) {
 func TestEvictionKeepsWorkingKeys(t *testing.T) {
 	r, fake, _ := newResolverForTest(t, 0)
 	r.maxKeys = 3
-	if _, err := r.resolve(context.Background(), fakeKeyRead, 0); err != nil {
+	if _, err := r.resolve(context.Background(), fakeKeyRead, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 30 {
-		_, _ = r.resolve(context.Background(), fmt.Sprintf("phx_random_%02d", i), 0)
+		_, _ = r.resolve(context.Background(), fmt.Sprintf("phx_random_%02d", i), 0, "")
 	}
-	if _, err := r.resolve(context.Background(), fakeKeyRead, 0); err != nil {
+	if _, err := r.resolve(context.Background(), fakeKeyRead, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	if n := fake.count(fakeKeyRead); n != 1 {
@@ -104,7 +104,7 @@ func TestIntrospectionPanicDoesNotCrash(t *testing.T) {
 	r := newCallerResolver(cl, 0, 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := r.resolve(ctx, fakeKeyRead, 0)
+	c, err := r.resolve(ctx, fakeKeyRead, 0, "")
 	if err != nil || c.Info != nil {
 		t.Fatalf("got %+v, %v; want a failed introspection (full catalogue)", c, err)
 	}

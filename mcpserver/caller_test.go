@@ -83,7 +83,7 @@ func TestIntrospectionIsDedupedAndCached(t *testing.T) {
 	callers := make([]tools.Caller, 20)
 	errs := make([]error, 20)
 	for i := range callers {
-		wg.Go(func() { callers[i], errs[i] = r.resolve(context.Background(), fakeKeyFull, 0) })
+		wg.Go(func() { callers[i], errs[i] = r.resolve(context.Background(), fakeKeyFull, 0, "") })
 	}
 	wg.Wait()
 	for i := range callers {
@@ -96,11 +96,11 @@ func TestIntrospectionIsDedupedAndCached(t *testing.T) {
 	}
 
 	clk.advance(4 * time.Minute)
-	if _, err := r.resolve(context.Background(), fakeKeyFull, 0); err != nil || fake.count(fakeKeyFull) != 1 {
+	if _, err := r.resolve(context.Background(), fakeKeyFull, 0, ""); err != nil || fake.count(fakeKeyFull) != 1 {
 		t.Fatalf("within the TTL: err %v, %d introspections", err, fake.count(fakeKeyFull))
 	}
 	clk.advance(2 * time.Minute)
-	if _, err := r.resolve(context.Background(), fakeKeyFull, 0); err != nil || fake.count(fakeKeyFull) != 2 {
+	if _, err := r.resolve(context.Background(), fakeKeyFull, 0, ""); err != nil || fake.count(fakeKeyFull) != 2 {
 		t.Fatalf("after the TTL: err %v, %d introspections, want 2", err, fake.count(fakeKeyFull))
 	}
 }
@@ -129,7 +129,7 @@ func TestIntrospectionOutcomes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r, fake, _ := newResolverForTest(t, tt.pinned)
 			for range 3 { // the outcome is cached: later calls do not ask again
-				c, err := r.resolve(context.Background(), tt.key, 0)
+				c, err := r.resolve(context.Background(), tt.key, 0, "")
 				var ae *AuthError
 				var pe *ProjectError
 				switch {
@@ -159,11 +159,11 @@ func TestIntrospectionWaiterMayGiveUp(t *testing.T) {
 	fake.delay = 150 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
-	if _, err := r.resolve(ctx, fakeKeyRead, 0); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := r.resolve(ctx, fakeKeyRead, 0, ""); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want the waiter's deadline", err)
 	}
 	// The shared introspection was not cancelled with the first waiter.
-	c, err := r.resolve(context.Background(), fakeKeyRead, 0)
+	c, err := r.resolve(context.Background(), fakeKeyRead, 0, "")
 	if err != nil || c.Info == nil || fake.count(fakeKeyRead) != 1 {
 		t.Fatalf("got %+v, %v after %d introspections", c, err, fake.count(fakeKeyRead))
 	}
@@ -173,7 +173,7 @@ func TestIntrospectionCacheIsBounded(t *testing.T) {
 	r, _, _ := newResolverForTest(t, 0)
 	r.maxKeys = 3
 	for i := range 10 {
-		_, _ = r.resolve(context.Background(), "phx_random_"+string(rune('a'+i)), 0)
+		_, _ = r.resolve(context.Background(), "phx_random_"+string(rune('a'+i)), 0, "")
 	}
 	r.mu.Lock()
 	n := len(r.entries)

@@ -25,7 +25,7 @@ import (
 // nil when the caller may call tools, else the isError result every call
 // must answer instead; the caller is then still usable for tools/list.
 func (s *Server) ConfiguredCaller(ctx context.Context, key string) (caller tools.Caller, problem *mcp.CallToolResult) {
-	caller, err := s.callers.resolve(ctx, key, 0)
+	caller, err := s.callers.resolve(ctx, key, 0, "")
 	if err == nil {
 		return caller, nil
 	}

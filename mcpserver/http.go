@@ -23,9 +23,8 @@ import (
 
 // HTTP defaults.
 const (
-	DefaultListen          = "127.0.0.1:8080"
-	DefaultMaxBodyBytes    = 1 << 20
-	DefaultShutdownTimeout = 15 * time.Second
+	DefaultListen       = "127.0.0.1:8080"
+	DefaultMaxBodyBytes = 1 << 20
 
 	// ProjectHeader lets an HTTP caller choose its project per request.
 	ProjectHeader = "X-PostHog-Project-Id"
@@ -45,8 +44,6 @@ type HTTPConfig struct {
 	AllowedHosts []string
 	// MaxBodyBytes bounds a request body; larger bodies get 413. Default 1 MiB.
 	MaxBodyBytes int64
-	// ShutdownTimeout bounds the graceful shutdown; default 15s.
-	ShutdownTimeout time.Duration
 	// OnListen, when set, is called with the bound address before serving.
 	OnListen func(net.Addr)
 }
@@ -58,15 +55,14 @@ func (c HTTPConfig) withDefaults() HTTPConfig {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = DefaultShutdownTimeout
-	}
 	return c
 }
 
 // RunHTTP listens on cfg.Listen and serves /mcp, /healthz and /metrics
-// until ctx is cancelled, then shuts down gracefully: in-flight requests
-// get up to cfg.ShutdownTimeout to finish.
+// until ctx is cancelled, then shuts down gracefully: it stops accepting,
+// lets running tool calls go on for the shutdown grace period
+// (Options.ShutdownGrace), and answers those still running then with
+// CANCELLED before closing their connections.
 func (s *Server) RunHTTP(ctx context.Context, cfg HTTPConfig) error {
 	cfg = cfg.withDefaults()
 	if err := CheckListenAddress(cfg.Listen, s.opts.ServerKey != ""); err != nil {
@@ -102,13 +98,23 @@ func (s *Server) RunHTTP(ctx context.Context, cfg HTTPConfig) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
+	s.log.Info("shutting down: no new connections; running tool calls may finish", "grace", s.opts.ShutdownGrace)
+	shutdown := make(chan error, 1)
+	go func() {
+		// Shutdown returns once every request has been answered: the drain
+		// below makes sure tool calls are by the end of the grace period.
+		ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownGrace+drainSettle+time.Second)
+		defer cancel()
+		shutdown <- srv.Shutdown(ctx)
+	}()
+	s.drain()
+	if err := <-shutdown; err != nil {
+		// Only a request stuck outside any tool call (a slow key check)
+		// can get here; the tool calls have been answered.
+		s.log.Warn("closing connections still open after the shutdown grace period", "err", err)
 		_ = srv.Close()
-		return fmt.Errorf("graceful shutdown: %w", err)
 	}
+	<-served
 	return nil
 }
 
@@ -252,11 +258,17 @@ func (s *Server) authenticate(cfg HTTPConfig, inflight *inflightRequests, next h
 			writeJSONError(w, http.StatusBadRequest, "invalid_request", err.Error())
 			return
 		}
-		caller, err := s.callers.resolve(r.Context(), key, project)
+		caller, err := s.callers.resolve(r.Context(), key, project, clientAddr(r.RemoteAddr))
 		var authErr *AuthError
 		var projectErr *ProjectError
 		var unreachable *UnreachableError
+		var limitErr *RateLimitError
 		switch {
+		case errors.As(err, &limitErr):
+			s.metrics.reject(rejectRateLimited)
+			w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(limitErr.RetryAfter)))
+			writeJSONError(w, http.StatusTooManyRequests, "rate_limited", limitErr.Msg)
+			return
 		case errors.As(err, &unreachable):
 			// Serve the request: tools/list still works, and each tool call
 			// says PostHog could not be reached (see UnreachableError).

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -26,7 +27,11 @@ type Metrics struct {
 	upstream map[string]*upstreamStats
 
 	rejections [numRejectReasons]atomic.Uint64
+	// callsInFlight reports the tool calls running now (set by New).
+	callsInFlight atomic.Pointer[func() int]
 }
+
+func (m *Metrics) setCallsInFlight(f func() int) { m.callsInFlight.Store(&f) }
 
 // NewMetrics returns empty metrics.
 func NewMetrics() *Metrics {
@@ -75,10 +80,11 @@ const (
 	rejectUnauthorized
 	rejectForbidden
 	rejectBadRequest
+	rejectRateLimited
 	numRejectReasons
 )
 
-var rejectReasonNames = [numRejectReasons]string{"host", "origin", "body_too_large", "unauthorized", "forbidden", "bad_request"}
+var rejectReasonNames = [numRejectReasons]string{"host", "origin", "body_too_large", "unauthorized", "forbidden", "bad_request", "rate_limited"}
 
 func (m *Metrics) reject(r rejectReason) { m.rejections[r].Add(1) }
 
@@ -256,6 +262,12 @@ func (m *Metrics) WritePrometheus(w io.Writer) error {
 	for r, name := range rejectReasonNames {
 		fmt.Fprintf(&b, "posthog_logs_mcp_http_rejected_total{reason=%s} %d\n", quote(name), m.rejections[r].Load())
 	}
+	if f := m.callsInFlight.Load(); f != nil {
+		header(&b, "posthog_logs_mcp_tool_calls_in_flight", "gauge", "Tool calls running now.")
+		fmt.Fprintf(&b, "posthog_logs_mcp_tool_calls_in_flight %d\n", (*f)())
+	}
+	header(&b, "go_goroutines", "gauge", "Number of goroutines that currently exist.")
+	fmt.Fprintf(&b, "go_goroutines %d\n", runtime.NumGoroutine())
 	_, err := io.WriteString(w, b.String())
 	return err
 }

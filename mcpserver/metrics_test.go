@@ -52,7 +52,7 @@ func TestMetricsExposition(t *testing.T) {
 		if strings.HasPrefix(line, "# ") {
 			continue
 		}
-		if i := strings.LastIndexByte(line, ' '); i <= 0 || !strings.HasPrefix(line, "posthog_logs_mcp_") {
+		if i := strings.LastIndexByte(line, ' '); i <= 0 || !(strings.HasPrefix(line, "posthog_logs_mcp_") || strings.HasPrefix(line, "go_")) {
 			t.Errorf("malformed sample %q", line)
 		}
 	}

@@ -50,7 +50,21 @@ type Options struct {
 	Logger *slog.Logger
 	// IntrospectionTTL is how long a key's introspection is cached; default 5m.
 	IntrospectionTTL time.Duration
+	// MaxConcurrentCalls bounds the tool calls in flight (default
+	// DefaultMaxConcurrentCalls); a call beyond it waits up to CallQueueWait
+	// (default DefaultCallQueueWait) for a slot, then gets RATE_LIMITED.
+	MaxConcurrentCalls int
+	CallQueueWait      time.Duration
+	// ShutdownGrace is how long running calls may go on once shutdown
+	// begins (default DefaultShutdownGrace); calls still running then are
+	// cancelled and answer CANCELLED.
+	ShutdownGrace time.Duration
 }
+
+// DefaultShutdownGrace is the default of Options.ShutdownGrace: an AI
+// explanation may take 90 s, but an orchestrator's kill timeout is
+// usually 30 s.
+const DefaultShutdownGrace = 30 * time.Second
 
 // Server is the MCP server: the mcp-go server with the tools registered,
 // the per-caller catalogue filter, metrics and key introspection.
@@ -58,6 +72,7 @@ type Server struct {
 	opts    Options
 	mcp     *server.MCPServer
 	callers *callerResolver
+	calls   *callGate
 	metrics *Metrics
 	log     *slog.Logger
 }
@@ -82,17 +97,22 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = DefaultShutdownGrace
+	}
 	s := &Server{
 		opts:    opts,
 		metrics: opts.Metrics,
 		log:     opts.Logger,
 		callers: newCallerResolver(opts.Client, opts.PinnedProject, opts.IntrospectionTTL, opts.Logger),
+		calls:   newCallGate(opts.MaxConcurrentCalls, opts.CallQueueWait),
 	}
 	// Not server.WithToolFilter: it would also turn a call of a hidden tool
 	// into JSON-RPC "tool not found" (see filterListedTools). Add hooks to
 	// MCPServer().GetHooks() rather than passing server.WithHooks again.
 	hooks := &server.Hooks{}
 	hooks.AddAfterListTools(s.filterListedTools)
+	s.metrics.setCallsInFlight(s.calls.running)
 	s.mcp = server.NewMCPServer(Name, opts.Version,
 		server.WithInstructions(instructions),
 		server.WithToolCapabilities(false),
@@ -103,6 +123,7 @@ func New(opts Options) (*Server, error) {
 		// Outermost first: metrics see the result the recovery produces,
 		// and the answer to a startup problem (callerMiddleware).
 		server.WithToolHandlerMiddleware(s.metrics.toolMiddleware),
+		server.WithToolHandlerMiddleware(s.calls.middleware),
 		server.WithToolHandlerMiddleware(recoverToolPanics),
 		server.WithToolHandlerMiddleware(s.callerMiddleware),
 	)
@@ -110,6 +131,23 @@ func New(opts Options) (*Server, error) {
 	opts.Toolset.RegisterPrompts(s.mcp)
 	return s, nil
 }
+
+// drain is the end of a transport's graceful shutdown: new calls are
+// refused, running ones may finish until the grace period ends, and those
+// still running then are cancelled and answer CANCELLED (given a few
+// seconds to write their answer).
+func (s *Server) drain() {
+	if n := s.calls.running(); n > 0 {
+		s.log.Info("waiting for running tool calls", "calls", n, "grace", s.opts.ShutdownGrace)
+	}
+	if n := s.calls.drain(s.opts.ShutdownGrace, drainSettle); n > 0 {
+		s.log.Warn("shutdown grace period over: cancelled running tool calls", "calls", n)
+	}
+	s.calls.stopTimers()
+}
+
+// drainSettle bounds the wait for cancelled calls to answer.
+const drainSettle = 5 * time.Second
 
 // MCPServer returns the underlying mcp-go server (for in-process clients).
 func (s *Server) MCPServer() *server.MCPServer { return s.mcp }
@@ -124,7 +162,7 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // introspection); another failed introspection is not an error (Info is
 // nil). See ConfiguredCaller for the server's own key.
 func (s *Server) Caller(ctx context.Context, key string, project int64) (tools.Caller, error) {
-	return s.callers.resolve(ctx, key, project)
+	return s.callers.resolve(ctx, key, project, "")
 }
 
 // recoverToolPanics turns a panicking tool handler into an isError result:

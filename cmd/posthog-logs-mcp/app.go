@@ -74,6 +74,9 @@ func newApp(cfg *config, log *slog.Logger, stderr io.Writer) (*app, error) {
 		ServerKey:     cfg.key,
 		Metrics:       metrics,
 		Logger:        log,
+
+		MaxConcurrentCalls: cfg.maxCalls,
+		ShutdownGrace:      cfg.shutdownGrace,
 	})
 	if err != nil {
 		a.close()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/mcpserver"
 )
@@ -36,6 +37,8 @@ type config struct {
 	version        bool
 	logLevel       slog.Level
 	allowedHosts   []string
+	shutdownGrace  time.Duration
+	maxCalls       int
 
 	key     string
 	host    string
@@ -97,6 +100,8 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.BoolVar(&c.sandbox, "sandbox", false, "run against an in-process SANDBOX with generated data instead of PostHog")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	fs.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", mcpserver.DefaultShutdownGrace, "on SIGTERM, how long running tool calls may go on before they are answered CANCELLED")
+	fs.IntVar(&c.maxCalls, "max-concurrent-calls", mcpserver.DefaultMaxConcurrentCalls, "tool calls served at once; more wait up to 2 s, then get RATE_LIMITED")
 	fs.StringVar(&allowedHosts, "allowed-hosts", "", "extra comma-separated host names accepted in Host/Origin headers (http transport); * accepts any")
 
 	var positional []string
@@ -136,6 +141,12 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	}
 	if c.transport != "stdio" && c.transport != "http" {
 		return nil, usagef("--transport must be stdio or http, not %q", c.transport)
+	}
+	if c.shutdownGrace <= 0 {
+		return nil, usagef("--shutdown-grace must be positive (e.g. 30s)")
+	}
+	if c.maxCalls < 1 {
+		return nil, usagef("--max-concurrent-calls must be at least 1")
 	}
 	if c.maxOutputChars < 0 {
 		return nil, usagef("--max-output-chars must be positive")

@@ -27,6 +27,10 @@ const (
 
 func main() {
 	mcpserver.TuneGC(os.Getenv)
+	// A client that closes our stdout must end the session (exit 0), not
+	// kill the process: with SIGPIPE ignored, the write fails with EPIPE
+	// and the stdio transport ends cleanly.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// The first signal starts a graceful shutdown, which may wait for

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/sandbox"
 )
@@ -35,6 +38,16 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	_ = os.RemoveAll(dir)
+	if sharedSandbox != nil {
+		_ = sharedSandbox.Close()
+	}
+	http.DefaultClient.CloseIdleConnections()
+	// The tests drive the binary and in-process servers and clients: none
+	// may leave a goroutine behind.
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "goleak:", err)
+		code = 1
+	}
 	os.Exit(code)
 }
 

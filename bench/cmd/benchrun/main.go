@@ -34,9 +34,16 @@ type options struct {
 	cpuProfile string
 	loadgen    string
 	latency    time.Duration
+	soak       soakOptions
 }
 
-var measurements = []string{"stdio", "cold", "http"}
+// measurements run by default; abuseMeasurements (issue 7: memory under a
+// burst of huge answers, key floods, mixed faults, stdio limits) take
+// minutes and run only when named with -only.
+var (
+	measurements      = []string{"stdio", "cold", "http"}
+	abuseMeasurements = []string{"burst", "flood", "soak", "stdiolimits"}
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -63,7 +70,14 @@ func main() {
 func parseFlags(args []string) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("benchrun", flag.ContinueOnError)
-	only := fs.String("only", strings.Join(measurements, ","), "comma-separated measurements to run: stdio, cold, http")
+	only := fs.String("only", strings.Join(measurements, ","), "comma-separated measurements to run: stdio, cold, http; and, only when named, burst, flood, soak, stdiolimits")
+	fs.IntVar(&o.soak.burstCalls, "burst-calls", 64, "burst: concurrent query_logs calls")
+	fs.Int64Var(&o.soak.burstSize, "burst-size", 30<<20, "burst: bytes of each upstream answer")
+	fs.DurationVar(&o.soak.idle, "idle", 60*time.Second, "burst: idle time measured after the burst")
+	fs.IntVar(&o.soak.floodKeys, "flood-keys", 2000, "flood: requests with random keys")
+	fs.DurationVar(&o.soak.floodDelay, "flood-delay", 500*time.Millisecond, "flood: time each key check takes during the flood")
+	fs.IntVar(&o.soak.soakCalls, "soak-calls", 3000, "soak: query_logs calls")
+	fs.IntVar(&o.soak.soakConc, "soak-clients", 16, "soak: concurrent clients")
 	fs.StringVar(&o.bin, "bin", "", "server binary to measure (default: go build ./cmd/posthog-logs-mcp into a temporary directory)")
 	fs.IntVar(&o.calls, "calls", 300, "stdio: MCP calls and direct HTTP calls, each, interleaved")
 	fs.IntVar(&o.coldStarts, "cold-starts", 20, "cold start: number of measured process starts")
@@ -89,8 +103,8 @@ func parseFlags(args []string) (*options, error) {
 	o.only = map[string]bool{}
 	for _, m := range strings.Split(*only, ",") {
 		m = strings.TrimSpace(m)
-		if !contains(measurements, m) {
-			return nil, fmt.Errorf("-only: unknown measurement %q (want %s)", m, strings.Join(measurements, ", "))
+		if !contains(measurements, m) && !contains(abuseMeasurements, m) {
+			return nil, fmt.Errorf("-only: unknown measurement %q (want %s)", m, strings.Join(append(measurements, abuseMeasurements...), ", "))
 		}
 		o.only[m] = true
 	}
@@ -139,6 +153,10 @@ func run(ctx context.Context, o *options) (failed bool, err error) {
 		{"stdio", func() (*section, error) { return measureStdio(ctx, bin, sb, o.calls, o.latency) }},
 		{"cold", func() (*section, error) { return measureColdStart(ctx, bin, sb, o.coldStarts) }},
 		{"http", func() (*section, error) { return measureHTTP(ctx, bin, sb, o.clients, o.duration, o.loadgen) }},
+		{"burst", func() (*section, error) { return measureBurst(ctx, bin, sb, o.soak) }},
+		{"flood", func() (*section, error) { return measureFlood(ctx, bin, sb, o.soak) }},
+		{"soak", func() (*section, error) { return measureSoak(ctx, bin, sb, o.soak) }},
+		{"stdiolimits", func() (*section, error) { return measureStdioLimits(ctx, bin, sb) }},
 	}
 	for _, step := range steps {
 		if !o.only[step.name] {
