@@ -40,7 +40,9 @@ type patternsQuery struct {
 // that is not an object is a 400. limit and maxPatternChars are resolved
 // with PostHog's defaults, which are smaller for a caller that says it is
 // an MCP server.
-func readPatternsQuery(rq *logsRequest, raw json.RawMessage) (patternsQuery, *apiError) {
+//
+// patterns_diff is never bounded (bounded false): it ignores both fields.
+func readPatternsQuery(rq *logsRequest, raw json.RawMessage, bounded bool) (patternsQuery, *apiError) {
 	var out patternsQuery
 	fields := map[string]json.RawMessage{}
 	if !isNull(raw) {
@@ -53,6 +55,10 @@ func readPatternsQuery(rq *logsRequest, raw json.RawMessage) (patternsQuery, *ap
 	}
 	overMCP := strings.EqualFold(strings.TrimSpace(rq.Header.Get(mcpClientHeader)), mcpClientHeaderValue)
 	var err *apiError
+	if !bounded {
+		fields["limit"], fields["maxPatternChars"] = nil, nil
+		overMCP = false
+	}
 	if out.limit, err = patternInt(fields["limit"], "limit", maxPatternLimit, mcpPatternLimit, overMCP); err != nil {
 		return out, err
 	}
@@ -135,7 +141,7 @@ func (s *Sandbox) handlePatterns(rq *logsRequest) {
 		rq.fail(err)
 		return
 	}
-	pq, err := readPatternsQuery(rq, envelope["query"])
+	pq, err := readPatternsQuery(rq, envelope["query"], true)
 	if err != nil {
 		rq.fail(err)
 		return

@@ -37,6 +37,8 @@ var logsRoutes = map[string]route{
 	"sparkline":        {map[string]string{"POST": "logs:read"}, (*Sandbox).handleSparkline},
 	"count":            {map[string]string{"POST": "logs:read"}, (*Sandbox).handleCount},
 	"patterns":         {map[string]string{"POST": "logs:read"}, (*Sandbox).handlePatterns},
+	"patterns_diff":    {map[string]string{"POST": "logs:read"}, (*Sandbox).handlePatternsDiff},
+	"group-by":         {map[string]string{"POST": "logs:read"}, (*Sandbox).handleGroupBy},
 	"attributes":       {map[string]string{"GET": "logs:read"}, (*Sandbox).handleAttributes},
 	"values":           {map[string]string{"GET": "logs:read"}, (*Sandbox).handleValues},
 	"explainLogWithAI": {map[string]string{"POST": "logs:write"}, (*Sandbox).handleExplain},

@@ -40,9 +40,10 @@ type Sandbox struct {
 	data    *dataset
 	rows    []logRow // the generated day before the anchor, sorted by (timestamp, uuid)
 
-	views    *viewStore
-	faults   faultQueue
-	recorder recorder
+	views       *viewStore
+	faults      faultQueue
+	recorder    recorder
+	diffLimiter rateLimiter // logs/patterns_diff's own per-key limits
 }
 
 // New generates the data set and returns a ready Sandbox.
