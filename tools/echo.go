@@ -59,30 +59,34 @@ func followUp(tool string, args any) string {
 	return tool + " " + safeJSON(args)
 }
 
-// safeJSON is json.Marshal with every character that is not printable
-// escaped (encoding/json leaves U+200B, U+202E and the like as they are).
+// safeJSON is json.Marshal with every control, format (bidi, zero
+// width), line or paragraph separator character written as a JSON escape:
+// encoding/json leaves U+200B, U+202E and the like as they are.
 func safeJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return "{}"
 	}
-	s := string(b)
-	clean := true
-	for _, r := range s {
-		if !unicode.IsPrint(r) || r == utf8.RuneError {
-			clean = false
-			break
-		}
+	return escapeHidden(string(b))
+}
+
+// escapeHidden rewrites hidden characters of a JSON text as \u escapes;
+// JSON text holds such characters only inside strings, where an escape
+// decodes to the same value.
+func escapeHidden(s string) string {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
 	}
-	if clean {
+	if i == len(s) {
 		return s
 	}
 	var out strings.Builder
-	for _, r := range s {
+	out.Grow(len(s) + 16)
+	out.WriteString(s[:i])
+	for _, r := range s[i:] {
 		switch {
-		case r == utf8.RuneError:
-			out.WriteString(`\ufffd`)
-		case unicode.IsPrint(r):
+		case !isHidden(r):
 			out.WriteRune(r)
 		case r > 0xffff:
 			r1, r2 := utf16.EncodeRune(r)
@@ -92,4 +96,8 @@ func safeJSON(v any) string {
 		}
 	}
 	return out.String()
+}
+
+func isHidden(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 }

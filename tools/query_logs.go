@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -214,24 +213,23 @@ func (e *env) emptyHints(ctx context.Context, auth client.Auth, st cursorState) 
 	// A misspelt service explains everything: say that first, and do not
 	// suggest widening a window that could never match.
 	if len(st.Services) > 0 {
-		if hints := e.serviceHints(ctx, auth, st); len(hints) > 0 {
+		if hints := e.unknownServices(ctx, auth, st.Services, st.From); len(hints) > 0 {
 			return hints
 		}
 	}
 	var hints []string
-	win := timerange.Window{From: st.From, To: st.To}
-	if win.Duration().Hours() < 24 {
-		hints = append(hints, `a wider window (date_from "-24h")`)
+	if h := widerWindow(timerange.Window{From: st.From, To: st.To}); h != "" {
+		hints = append(hints, h)
 	}
 	for _, p := range st.Props {
 		switch p.Type {
 		case "log_attribute":
-			hints = append(hints, fmt.Sprintf(`%s was sent as a log attribute; if list_attributes lists it under resource, set "scope": "resource"`, p.Key))
+			hints = append(hints, fmt.Sprintf(`%s was sent as a log attribute; if list_attributes lists it under resource, set "scope": "resource"`, echo(p.Key)))
 		case "log_resource_attribute":
 			if p.Key == serviceKey && p.Operator == "is_not_set" {
 				continue // our own translation of "(no service)"
 			}
-			hints = append(hints, fmt.Sprintf(`%s was sent as a resource attribute; if list_attributes lists it under log, set "scope": "log"`, p.Key))
+			hints = append(hints, fmt.Sprintf(`%s was sent as a resource attribute; if list_attributes lists it under log, set "scope": "log"`, echo(p.Key)))
 		}
 	}
 	if len(st.Props) > 0 {
@@ -242,38 +240,6 @@ func (e *env) emptyHints(ctx context.Context, auth client.Auth, st cursorState) 
 	}
 	if len(st.Sev) > 0 {
 		hints = append(hints, "drop the severity filter")
-	}
-	return hints
-}
-
-// serviceHints checks the requested service names against the services
-// that logged in the last day, and names the closest match for typos.
-func (e *env) serviceHints(ctx context.Context, auth client.Auth, st cursorState) []string {
-	now := e.now()
-	res, err := e.client.Services(ctx, auth, client.ServicesQuery{Filters: client.Filters{From: now.Add(-24 * time.Hour), To: now}})
-	if err != nil {
-		return []string{"check service names with list_services"}
-	}
-	known := make([]string, 0, len(res.Services))
-	for _, s := range res.Services {
-		known = append(known, s.Name)
-	}
-	var hints []string
-	for _, want := range st.Services {
-		found := false
-		for _, k := range known {
-			if k == want {
-				found = true
-			}
-		}
-		if found {
-			continue
-		}
-		h := fmt.Sprintf("service %q has no logs in the last 24h", e.clean.String(want))
-		if best := closest(want, known); best != "" {
-			h += fmt.Sprintf(` (closest: %q)`, e.clean.String(best))
-		}
-		hints = append(hints, h+"; list_services shows the exact names")
 	}
 	return hints
 }

@@ -316,7 +316,7 @@ func TestQueryLogsEmptyResultHints(t *testing.T) {
 			nil},
 		{"scope inferred from the prefix", map[string]any{"filters": []map[string]any{{"key": "service.tier", "value": "gold"}}, "date_from": "-24h"},
 			[]string{`service.tier was sent as a resource attribute; if list_attributes lists it under log, set "scope": "log"`},
-			[]string{"wider window"}},
+			[]string{`date_from "-24h"`}},
 		{"search", map[string]any{"search": "no such text anywhere", "severity": []string{"fatal"}},
 			[]string{"try a shorter term", "drop the severity filter"},
 			[]string{"get_attribute_values"}},

@@ -120,7 +120,10 @@ func jsonResult(v any) *mcp.CallToolResult {
 	if err != nil {
 		return errorResult(codeInternal, "could not encode the result as JSON")
 	}
-	return mcp.NewToolResultText(string(b))
+	// Log content is sanitised already; what callers sent and we repeat
+	// (filters in follow-up calls) keeps its value but shows no hidden
+	// characters.
+	return mcp.NewToolResultText(escapeHidden(string(b)))
 }
 
 // quoteIfNeeded keeps key=value pairs parseable: values with spaces,

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -65,6 +64,9 @@ func handleListServices(ctx context.Context, e *env, r *request[servicesArgs]) *
 		return upstreamError("list services", err)
 	}
 	rep := newServicesReport(e, r.args, r.filters, r.win, res)
+	if len(rep.shown) == 0 {
+		rep.hints = e.unknownServices(ctx, r.auth, r.args.Services, r.win.From)
+	}
 	return answer(r.json, rep.text, rep.json)
 }
 
@@ -77,6 +79,7 @@ type servicesReport struct {
 	shown   []client.Service
 	trend   map[string]*series // keyed by the name as PostHog sent it
 	chart   volumeChart
+	hints   []string // unknown services, when nothing came back
 }
 
 func newServicesReport(e *env, args servicesArgs, f client.Filters, win timerange.Window, res *client.ServicesResult) servicesReport {
@@ -109,6 +112,7 @@ type servicesJSON struct {
 	TotalServices int                `json:"total_services"`
 	BucketSec     int64              `json:"bucket_seconds,omitempty"`
 	Services      []serviceTrendJSON `json:"services"`
+	Hints         []string           `json:"hints,omitempty"`
 }
 
 type serviceTrendJSON struct {
@@ -119,10 +123,12 @@ type serviceTrendJSON struct {
 
 func (s servicesReport) json() servicesJSON {
 	win := s.chart.win
-	out := servicesJSON{Window: windowJSON{isoTime(win.From), isoTime(win.To)}, TotalServices: s.total, BucketSec: int64(s.chart.width / time.Second)}
+	out := servicesJSON{Window: windowJSON{isoTime(win.From), isoTime(win.To)}, TotalServices: s.total, BucketSec: int64(s.chart.width / time.Second), Hints: s.hints}
 	for _, svc := range s.shown {
 		t := s.trend[svc.Name] // keyed by the name as PostHog sent it
 		svc.Name = s.e.clean.String(svc.Name)
+		svc.ErrorRate = roundTo(svc.ErrorRate, 4)
+		svc.VolumeSharePct = roundTo(svc.VolumeSharePct, 2)
 		sj := serviceTrendJSON{Service: svc}
 		if t != nil {
 			sj.Trend = t.counts
@@ -144,9 +150,13 @@ func (s servicesReport) text() string {
 	}
 	b.WriteByte('\n')
 	if len(s.shown) == 0 {
+		if len(s.hints) > 0 {
+			b.WriteString("No services logged in this window. Check: " + strings.Join(s.hints, "; ") + ".\n")
+			return b.String()
+		}
 		var tries []string
-		if win.Duration() < 24*time.Hour {
-			tries = append(tries, `a wider window (date_from "-24h")`)
+		if w := widerWindow(win); w != "" {
+			tries = append(tries, w)
 		}
 		if len(s.args.Services) > 0 || s.args.NameSearch != "" {
 			tries = append(tries, "without services/name_search, to see the exact names")
@@ -177,9 +187,9 @@ func (s servicesReport) text() string {
 			line = sparkline(t.counts)
 			for _, sp := range findSpikes(t.counts) {
 				from, to := chart.spikeWindow(sp)
-				q, _ := json.Marshal(chart.spikeQuery(svc.Name, from, to))
-				spikes = append(spikes, fmt.Sprintf("spike: %s %s → %s, %s logs %s → query_logs %s",
-					name, shortTime(from, chart.withDate()), shortTime(to, chart.withDate()), thousands(sp.total), sp.versus(width), q))
+				spikes = append(spikes, fmt.Sprintf("spike: %s %s → %s, %s logs %s → %s",
+					name, shortTime(from, chart.withDate()), shortTime(to, chart.withDate()), thousands(sp.total), sp.versus(width),
+					followUp(NameQueryLogs, chart.spikeQuery(svc.Name, from, to))))
 			}
 		}
 		rows = append(rows, []string{

@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -73,6 +72,9 @@ func handleGetSparkline(ctx context.Context, e *env, r *request[sparklineArgs]) 
 	axis = trimToWindow(axis, all, r.win.To)
 	sortSeries(all, breakdown)
 	chart := volumeChart{win: r.win, axis: axis, width: width, series: all, breakdown: breakdown, base: r.args.filterArgs}
+	if len(all) == 0 {
+		chart.hints = e.unknownServices(ctx, r.auth, r.args.Services, r.win.From)
+	}
 	return answer(r.json, chart.text, chart.json)
 }
 
@@ -108,13 +110,18 @@ type volumeChart struct {
 	series    []*series
 	breakdown string
 	base      filterArgs // the caller's filters, carried into the suggested queries
+	hints     []string   // why nothing came back, when nothing did
 }
 
 func (v volumeChart) withDate() bool { return v.win.Duration() > 20*time.Hour }
 
 func (v volumeChart) text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "log volume by %s · %s (UTC)", v.breakdown, v.win)
+	fmt.Fprintf(&b, "log volume by %s", v.breakdown)
+	if len(v.base.Services) > 0 {
+		fmt.Fprintf(&b, " · services %s", strings.Join(echoStrings(v.base.Services), ", "))
+	}
+	fmt.Fprintf(&b, " · %s (UTC)", v.win)
 	if len(v.axis) > 0 {
 		fmt.Fprintf(&b, " · %d buckets of %s", len(v.axis), durationLabel(v.width))
 		if p := partialEdges(v.axis, v.width, v.win.From, v.win.To); p != "" {
@@ -123,7 +130,7 @@ func (v volumeChart) text() string {
 	}
 	b.WriteByte('\n')
 	if len(v.series) == 0 {
-		b.WriteString("No logs in this window. Try a wider window (date_from \"-24h\") or fewer filters; list_services shows who is logging.\n")
+		b.WriteString("No logs in this window. " + v.emptyAdvice() + "\n")
 		return b.String()
 	}
 	rows := make([][]string, 0, len(v.series))
@@ -148,14 +155,41 @@ func (v volumeChart) text() string {
 			from, to := v.spikeWindow(sp)
 			fmt.Fprintf(&b, "spike: %s %s → %s, %s logs %s\n",
 				s.name, shortTime(from, v.withDate()), shortTime(to, v.withDate()), thousands(sp.total), sp.versus(v.width))
-			q, _ := json.Marshal(v.spikeQuery(s.name, from, to))
-			fmt.Fprintf(&b, "  → query_logs %s\n", q)
+			fmt.Fprintf(&b, "  → %s\n", followUp(NameQueryLogs, v.spikeQuery(s.name, from, to)))
 		}
 	}
 	if spikes == 0 {
 		b.WriteString("no spikes: every series stays within 3× its median bucket.\n")
 	}
 	return b.String()
+}
+
+// emptyAdvice says what to try when no series came back: the unknown
+// services first, else a wider window (when one is wider) and fewer
+// filters.
+func (v volumeChart) emptyAdvice() string {
+	if len(v.hints) > 0 {
+		return "Check: " + strings.Join(v.hints, "; ") + "."
+	}
+	var tries []string
+	if w := widerWindow(v.win); w != "" {
+		tries = append(tries, w)
+	}
+	if len(v.base.Severity) > 0 || len(v.base.Services) > 0 || v.base.Search != "" || len(v.base.Filters) > 0 {
+		tries = append(tries, "fewer filters")
+	}
+	advice := "list_services shows who is logging."
+	if len(tries) > 0 {
+		advice = "Try " + strings.Join(tries, " or ") + "; " + advice
+	}
+	return advice
+}
+
+// roundTo rounds f to n decimals: JSON numbers a reader compares, not
+// float noise (4.843277645186953).
+func roundTo(f float64, n int) float64 {
+	p := math.Pow(10, float64(n))
+	return math.Round(f*p) / p
 }
 
 // formatRate prints a mean count: one decimal below 10, whole above.
@@ -197,9 +231,11 @@ func (v volumeChart) spikeQuery(name string, from, to time.Time) map[string]any 
 type chartJSON struct {
 	Window    windowJSON   `json:"window"`
 	Breakdown string       `json:"breakdown"`
+	Services  []string     `json:"services,omitempty"`
 	BucketSec int64        `json:"bucket_seconds"`
 	Buckets   []string     `json:"buckets"`
 	Series    []seriesJSON `json:"series"`
+	Hints     []string     `json:"hints,omitempty"`
 }
 
 type seriesJSON struct {
@@ -221,11 +257,11 @@ type spikeJSON struct {
 // spikeJSON describes one spike of series name, with its query_logs call.
 func (v volumeChart) spikeJSON(name string, sp spike) spikeJSON {
 	from, to := v.spikeWindow(sp)
-	return spikeJSON{From: isoTime(from), To: isoTime(to), Logs: sp.total, Baseline: sp.baseline, Ratio: sp.ratio(), Query: v.spikeQuery(name, from, to)}
+	return spikeJSON{From: isoTime(from), To: isoTime(to), Logs: sp.total, Baseline: roundTo(sp.baseline, 2), Ratio: roundTo(sp.ratio(), 1), Query: v.spikeQuery(name, from, to)}
 }
 
 func (v volumeChart) json() chartJSON {
-	j := chartJSON{Window: windowJSON{isoTime(v.win.From), isoTime(v.win.To)}, Breakdown: v.breakdown, BucketSec: int64(v.width / time.Second)}
+	j := chartJSON{Window: windowJSON{isoTime(v.win.From), isoTime(v.win.To)}, Breakdown: v.breakdown, Services: echoStrings(v.base.Services), BucketSec: int64(v.width / time.Second), Hints: v.hints}
 	for _, t := range v.axis {
 		j.Buckets = append(j.Buckets, isoTime(t))
 	}

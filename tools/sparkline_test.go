@@ -12,7 +12,7 @@ import (
 func TestGetSparklineFindsTheDeploySpike(t *testing.T) {
 	h := newHarness(t, sandbox.KeyFull, nil)
 	out := h.ok(NameGetSparkline, map[string]any{"date_from": "-6h", "services": []string{"checkout"}})
-	if !strings.HasPrefix(out, "log volume by severity · 2026-11-25T08:00:00Z → 2026-11-25T14:00:00Z (UTC)") {
+	if !strings.HasPrefix(out, "log volume by severity · services checkout · 2026-11-25T08:00:00Z → 2026-11-25T14:00:00Z (UTC)") {
 		t.Errorf("header: %s", out)
 	}
 	m := regexp.MustCompile(`spike: error (\d\d:\d\dZ) → (\d\d:\d\dZ)`).FindStringSubmatch(out)
