@@ -120,9 +120,14 @@ func TestIncidentStory(t *testing.T) {
 			}
 		}
 		var services []string
+		pods := map[string]*resource{}
 		for _, line := range trace {
 			if !slices.Contains(services, line.res.service) {
 				services = append(services, line.res.service)
+				pods[line.res.service] = line.res
+			}
+			if pods[line.res.service] != line.res {
+				t.Fatalf("trace %x: %s lines from two pods", r.traceID, line.res.service)
 			}
 		}
 		first, last := trace[0], trace[len(trace)-1]

@@ -41,15 +41,15 @@ type generator struct {
 }
 
 // generate returns the topology and the rows of the 24 hours before the
-// anchor, sorted by (timestamp, uuid) ascending.
-func generate(anchor time.Time, seed int64, lines int) (*topology, []logRow) {
+// anchor, sorted by (timestamp, uuid) ascending, with room for spare more.
+func generate(anchor time.Time, seed int64, lines, spare int) (*topology, []logRow) {
 	end := anchor.UnixMicro()
 	g := &generator{
 		rng:     rand.New(rand.NewPCG(uint64(seed), 0x5eed5a17b0c5)),
 		seedMix: splitmix64(uint64(seed)),
 		start:   end - dataSpan.Microseconds(),
 		end:     end,
-		rows:    make([]logRow, 0, lines+16),
+		rows:    make([]logRow, 0, lines+16+spare),
 	}
 	inc := incident{
 		deployAt:    end - (2*time.Hour + 10*time.Minute).Microseconds(),
@@ -99,7 +99,7 @@ func (g *generator) emit(l line) {
 	}
 	res := g.topo.cron
 	if l.svc != "" {
-		res = g.topo.pod(g, l.svc, l.at)
+		res = g.topo.pod(g, l.svc, l.at, l.trace)
 	}
 	g.rows = append(g.rows, logRow{
 		micros:        l.at,

@@ -59,7 +59,13 @@ type dataset struct {
 }
 
 func newDataset(anchor time.Time, seed int64, lines int, live bool) *dataset {
-	topo, base := generate(anchor, seed, lines)
+	spare := 0
+	if live {
+		// Room for the live lines of the rest of the anchor's hour (at peak
+		// traffic), so that publishing them does not copy the whole day.
+		spare = int(float64(lines)/(24*60)*(60-anchorPastHour.Minutes())/meanActivity) + 64
+	}
+	topo, base := generate(anchor, seed, lines, spare)
 	d := &dataset{seed: seed, lines: lines, anchor: anchor.UnixMicro(), topo: topo, base: base, live: live}
 	d.rows.Store(&base)
 	d.through.Store(d.anchor)

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/binary"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -60,8 +61,9 @@ func newTopology(g *generator, inc incident) *topology {
 	return t
 }
 
-// pod picks a pod of service running at the given time.
-func (t *topology) pod(g *generator, service string, at int64) *resource {
+// pod picks a pod of service running at the given time. The lines of one
+// request (one trace) all come from the same pod of each service.
+func (t *topology) pod(g *generator, service string, at int64, trace [16]byte) *resource {
 	pods := t.pods[service]
 	if service == "checkout" {
 		switch {
@@ -70,6 +72,9 @@ func (t *topology) pod(g *generator, service string, at int64) *resource {
 		case at >= t.incident.deployAt:
 			pods = t.checkoutNew
 		}
+	}
+	if trace != ([16]byte{}) {
+		return pods[binary.BigEndian.Uint64(trace[8:])%uint64(len(pods))]
 	}
 	return pods[g.intn(len(pods))]
 }
