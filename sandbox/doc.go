@@ -8,7 +8,14 @@
 // and so on). Queries are evaluated for real over a generated data set:
 // time windows, severities, services, search, every property-filter
 // operator, cursor paging in both orders, aggregation per service and per
-// time bucket, attribute and value listings. Saved views can be created,
+// time bucket, attribute and value listings, exact counts and group-by
+// over up to four dimensions. logs/patterns mines templates from bodies
+// (template.go: numbers, ids, hex, uuids, IPs, timestamps and quoted free
+// text become <*>) with a match_regex that selects exactly a template's
+// lines, sampling 10,000 lines of bigger windows as PostHog does;
+// logs/patterns_diff classifies them against a baseline with PostHog's
+// thresholds and throttles at 240/min per key; the log-column filter
+// "pattern" selects a template's lines. Saved views can be created,
 // changed and deleted; explainLogWithAI answers with a rule-based
 // explanation that says it was made locally, without AI.
 //
