@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"mime"
 	"net/http"
 	"sync"
@@ -84,18 +85,21 @@ type jsonRPCEnvelope struct {
 // is key. A notifications/cancelled is answered here (202) and done is
 // true. A request gets a context that the caller's own cancellations can
 // end; release must be called when it has been served.
-func (f *inflightRequests) trackCancellation(w http.ResponseWriter, r *http.Request, key [sha256.Size]byte, body []byte) (ctx context.Context, release func(), done bool) {
+//
+// A request its caller cancels ends with errCancelledByCaller as the cause
+// of ctx; id is its JSON-RPC id, to answer it (see answerCancelled).
+func (f *inflightRequests) trackCancellation(w http.ResponseWriter, r *http.Request, key [sha256.Size]byte, body []byte) (ctx context.Context, release func(), done bool, id any) {
 	ctx, release = r.Context(), func() {}
 	if mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mediaType != "application/json" {
-		return ctx, release, false // mcp-go refuses it
+		return ctx, release, false, nil // mcp-go refuses it
 	}
 	var msg jsonRPCEnvelope
 	if json.Unmarshal(body, &msg) != nil {
-		return ctx, release, false // mcp-go answers the parse error
+		return ctx, release, false, nil // mcp-go answers the parse error
 	}
 	if msg.ID == nil {
 		if msg.Method != string(mcp.MethodNotificationCancelled) {
-			return ctx, release, false
+			return ctx, release, false, nil
 		}
 		var params map[string]any
 		if json.Unmarshal(msg.Params, &params) == nil {
@@ -104,16 +108,64 @@ func (f *inflightRequests) trackCancellation(w http.ResponseWriter, r *http.Requ
 			}
 		}
 		w.WriteHeader(http.StatusAccepted)
-		return ctx, release, true
+		return ctx, release, true, nil
 	}
-	id, ok := canonicalID(msg.ID)
+	canonical, ok := canonicalID(msg.ID)
 	if !ok || msg.Method == "" {
-		return ctx, release, false
+		return ctx, release, false, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	remove := f.add(inflightID{key: key, id: id}, cancel)
-	return ctx, func() { remove(); cancel() }, false
+	ctx, cancel := context.WithCancelCause(ctx)
+	remove := f.add(inflightID{key: key, id: canonical}, func() { cancel(errCancelledByCaller) })
+	return ctx, func() { remove(); cancel(nil) }, false, msg.ID
 }
+
+var errCancelledByCaller = errors.New("cancelled by the caller (notifications/cancelled)")
+
+// answerCancelled answers a request its caller cancelled, if nothing was
+// written yet: mcp-go drops the response of a request whose context ended,
+// which over HTTP would leave an empty 200, a response the transport does
+// not allow for a request. A JSON-RPC error says what happened.
+func answerCancelled(w *trackingWriter, ctx context.Context, id any) {
+	if w.wrote || !errors.Is(context.Cause(ctx), errCancelledByCaller) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(mcp.JSONRPCError{
+		JSONRPC: mcp.JSONRPC_VERSION,
+		ID:      mcp.NewRequestId(id),
+		Error: mcp.JSONRPCErrorDetails{
+			Code:    mcp.REQUEST_INTERRUPTED,
+			Message: "request cancelled by the client (notifications/cancelled)",
+		},
+	})
+}
+
+// trackingWriter notes whether anything was written.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *trackingWriter) WriteHeader(status int) {
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *trackingWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush keeps SSE answers streaming through the wrapper.
+func (w *trackingWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		w.wrote = true
+		f.Flush()
+	}
+}
+
+func (w *trackingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // canonicalID renders a JSON-RPC id (a string or a number) so that equal
 // ids compare equal: 7 and 7.0 alike, "7" apart.

@@ -237,6 +237,27 @@ func originAllowed(origin string, hostAllowed func(string) bool) bool {
 // notifications/cancelled, scoped to the caller's key (see inflight).
 func (s *Server) authenticate(cfg HTTPConfig, inflight *inflightRequests, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost && r.Method != http.MethodDelete {
+			// Stateless, without SSE GET streams: GET (and so HEAD, which
+			// must agree with it) is 405, as the transport specifies for
+			// a server that offers no stream.
+			s.metrics.reject(rejectBadRequest)
+			w.Header().Set("Allow", mcpMethods)
+			if r.Method == http.MethodHead {
+				w.WriteHeader(http.StatusMethodNotAllowed)
+				return
+			}
+			writeJSONError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+				fmt.Sprintf("%s is not supported on /mcp: this server is stateless and opens no SSE stream; send JSON-RPC messages with POST", r.Method))
+			return
+		}
+		if v := r.Header.Get(mcp.HeaderProtocolVersion); v != "" && !mcp.IsValidProtocolVersion(v) {
+			s.metrics.reject(rejectBadRequest)
+			writeJSONRPCHTTPError(w, http.StatusBadRequest, mcp.INVALID_REQUEST, fmt.Sprintf(
+				"invalid %s header %s: this server speaks %s", mcp.HeaderProtocolVersion, strconv.Quote(truncate(v, 40)),
+				strings.Join(mcp.ValidProtocolVersions, ", ")))
+			return
+		}
 		if r.ContentLength > cfg.MaxBodyBytes {
 			s.rejectTooLarge(w, cfg.MaxBodyBytes)
 			return
@@ -302,10 +323,15 @@ func (s *Server) authenticate(cfg HTTPConfig, inflight *inflightRequests, next h
 				return
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
-			ctx, release, done := inflight.trackCancellation(w, r, sha256.Sum256([]byte(key)), body)
+			ctx, release, done, id := inflight.trackCancellation(w, r, sha256.Sum256([]byte(key)), body)
 			defer release()
 			if done {
 				return
+			}
+			if id != nil {
+				tw := &trackingWriter{ResponseWriter: w}
+				defer answerCancelled(tw, ctx, id)
+				w = tw
 			}
 			r = r.WithContext(ctx)
 		}
@@ -361,6 +387,22 @@ func writeUnauthorized(w http.ResponseWriter, code, msg string) {
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
 	writeJSONError(w, http.StatusUnauthorized, code, msg)
+}
+
+// mcpMethods are the methods /mcp serves (the Allow header of a 405).
+const mcpMethods = "POST, DELETE"
+
+// writeJSONRPCHTTPError answers with an HTTP error status and a JSON-RPC
+// error without id, which MCP clients show as they would a server's error.
+func writeJSONRPCHTTPError(w http.ResponseWriter, status, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(mcp.JSONRPCError{
+		JSONRPC: mcp.JSONRPC_VERSION,
+		ID:      mcp.NewRequestId(nil),
+		Error:   mcp.JSONRPCErrorDetails{Code: code, Message: msg},
+	})
 }
 
 func writeJSONError(w http.ResponseWriter, status int, code, msg string) {
