@@ -61,9 +61,9 @@ type Options struct {
 	MaxResponseBytes int64
 	// MaxBufferedBytes caps the response bytes held at once across all calls of this
 	// Client; a call that finds it spent waits within its attempt's deadline, then fails
-	// with KindBusy. Default 256 MiB; raised to at least MaxResponseBytes + 4 MiB. It counts
-	// raw bodies only: a decoded logs page takes about as much again (more with many
-	// attributes) for as long as the caller keeps it.
+	// with KindBusy. Default 256 MiB; raised to at least 2×MaxResponseBytes + 4 MiB. A body
+	// over 4 MiB is charged twice while it is read and decoded (its bytes, and the page they
+	// decode to); after that, the decoded page is the caller's to drop.
 	MaxBufferedBytes int64
 	// Logger receives debug records about requests; nil discards. It never receives the key.
 	Logger *slog.Logger

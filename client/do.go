@@ -117,10 +117,12 @@ func (c *Client) do(ctx context.Context, key string, r *request) error {
 				c.useEnvironments.Store(false) // neither prefix knows it: don't pin the alias
 			}
 		}
-		if r.newEndpoint && e.Status == http.StatusNotFound && !isProjectNotFound(e) {
+		// A deployment that predates the endpoint answers 404 (no route), or 405 if its
+		// router takes the name for an id of a route without POST.
+		if r.newEndpoint && (e.Status == http.StatusNotFound && !isProjectNotFound(e) || e.Status == http.StatusMethodNotAllowed) {
 			e.Kind = KindUnsupported
-			e.Detail = cleanDetail(fmt.Sprintf("this PostHog deployment does not offer %s (HTTP 404: %s); it predates the endpoint: upgrade PostHog, or use the endpoints it has",
-				r.path, strings.TrimRight(e.Detail, ".")))
+			e.Detail = cleanDetail(fmt.Sprintf("this PostHog deployment does not offer %s (HTTP %d: %s); it predates the endpoint: upgrade PostHog, or use the endpoints it has",
+				r.path, e.Status, strings.TrimRight(e.Detail, ".")))
 			return e
 		}
 

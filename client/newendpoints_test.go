@@ -326,6 +326,7 @@ func TestNewEndpointErrors(t *testing.T) {
 		{"404 older PostHog", 404, endpointNotFound, KindUnsupported, 2, "does not offer"},
 		{"404 plain", 404, `{"detail":"Not found."}`, KindUnsupported, 1, "does not offer"},
 		{"404 html", 404, `<html><body>Not Found</body></html>`, KindUnsupported, 1, "does not offer"},
+		{"405 route without POST", 405, `{"type":"invalid_request","code":"method_not_allowed","detail":"Method \"POST\" not allowed.","attr":null}`, KindUnsupported, 1, "does not offer"},
 		{"404 project", 404, `{"type":"invalid_request","code":"not_found","detail":"Project not found.","attr":null}`, KindNotFound, 1, "Project not found."},
 		{"401", 401, `{"type":"authentication_error","code":"authentication_failed","detail":"Personal API key found in request Authorization header is invalid.","attr":null}`, KindAuth, 1, "invalid"},
 		{"500 heavy", 500, `{"error":"boom"}`, KindUpstream, 1, "narrow the time range"},
