@@ -2,12 +2,10 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -69,7 +67,7 @@ func (a *attributesArgs) check() error {
 }
 
 func handleListAttributes(ctx context.Context, e *env, r *request[attributesArgs]) *mcp.CallToolResult {
-	rep := keysReport{win: r.win}
+	rep := keysReport{win: r.win, args: r.args}
 	for _, s := range r.args.scopes {
 		res, err := e.client.Attributes(ctx, r.auth, client.AttributesQuery{
 			From: r.win.From, To: r.win.To, Services: r.args.Services, Search: r.args.Search,
@@ -84,13 +82,43 @@ func handleListAttributes(ctx context.Context, e *env, r *request[attributesArgs
 		}
 		rep.scopes = append(rep.scopes, sk)
 	}
+	if !rep.anyKeys() {
+		rep.hints = e.unknownServices(ctx, r.auth, r.args.Services, r.win.From)
+	}
 	return answer(r.json, rep.text, rep.json)
 }
 
 // keysReport is a list_attributes answer: sanitised keys per scope.
 type keysReport struct {
 	win    timerange.Window
+	args   attributesArgs
 	scopes []scopeKeys
+	hints  []string // unknown services, when no key came back
+}
+
+func (k keysReport) anyKeys() bool {
+	for _, sk := range k.scopes {
+		if len(sk.Keys) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// next is the get_attribute_values call for the first key listed, with
+// this call's window and services, so it looks where the keys were found.
+func (k keysReport) next() string {
+	for _, sk := range k.scopes {
+		if len(sk.Keys) == 0 {
+			continue
+		}
+		q := map[string]any{"key": sk.Keys[0], "scope": sk.Scope, "date_from": isoTime(k.win.From), "date_to": isoTime(k.win.To)}
+		if len(k.args.Services) > 0 {
+			q["services"] = k.args.Services
+		}
+		return followUp(NameGetAttributeValues, q)
+	}
+	return ""
 }
 
 type scopeKeys struct {
@@ -100,13 +128,16 @@ type scopeKeys struct {
 }
 
 func (k keysReport) json() map[string]any {
-	return map[string]any{"window": windowJSON{isoTime(k.win.From), isoTime(k.win.To)}, "scopes": k.scopes}
+	out := map[string]any{"window": windowJSON{isoTime(k.win.From), isoTime(k.win.To)}, "scopes": k.scopes}
+	if len(k.hints) > 0 {
+		out["hints"] = k.hints
+	}
+	return out
 }
 
 func (k keysReport) text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "attribute keys · window %s (UTC)\n", k.win)
-	anyKeys := false
 	for _, sk := range k.scopes {
 		fmt.Fprintf(&b, "%s (%d", sk.Scope, sk.Total)
 		if len(sk.Keys) < sk.Total {
@@ -115,12 +146,29 @@ func (k keysReport) text() string {
 		b.WriteString("): ")
 		b.WriteString(strings.Join(sk.Keys, " "))
 		b.WriteByte('\n')
-		anyKeys = anyKeys || len(sk.Keys) > 0
 	}
-	if anyKeys {
-		b.WriteString(`next: get_attribute_values {"key": "<key>"}; filter with {"key": "<key>", "value": "...", "scope": "log"|"resource"}` + "\n")
-	} else {
-		b.WriteString(`No keys matched. Try a wider window (date_from "-24h") or a shorter search.` + "\n")
+	switch {
+	case k.anyKeys():
+		fmt.Fprintf(&b, "values of a key (this window): %s\n", k.next())
+		b.WriteString(`filter with {"key": "<key>", "value": "...", "scope": "log"|"resource"}` + "\n")
+	case len(k.hints) > 0:
+		fmt.Fprintf(&b, "No keys matched. Check: %s.\n", strings.Join(k.hints, "; "))
+	default:
+		tries := []string{}
+		if w := widerWindow(k.win); w != "" {
+			tries = append(tries, w)
+		}
+		if k.args.Search != "" {
+			tries = append(tries, "a shorter search")
+		}
+		if len(k.args.Services) > 0 {
+			tries = append(tries, "without services")
+		}
+		b.WriteString("No keys matched.")
+		if len(tries) > 0 {
+			fmt.Fprintf(&b, " Try %s.", strings.Join(tries, " or "))
+		}
+		b.WriteByte('\n')
 	}
 	return b.String()
 }
@@ -197,7 +245,29 @@ func handleGetAttributeValues(ctx context.Context, e *env, r *request[valuesArgs
 		args: args, win: r.win, key: e.clean.String(args.Key),
 		values: e.attributeValues(res.Results), more: len(res.Results) == args.limit,
 	}
+	if len(rep.values) == 0 {
+		rep.hints = e.unknownServices(ctx, r.auth, args.Services, r.win.From)
+		rep.otherScope = e.keyInScope(ctx, r.auth, args, r.win, !args.resource)
+	}
 	return answer(r.json, rep.text, rep.json)
+}
+
+// keyInScope reports whether list_attributes would list key in the given
+// scope (resource or log) for this window and these services: the only
+// case where suggesting that scope can help.
+func (e *env) keyInScope(ctx context.Context, auth client.Auth, args valuesArgs, win timerange.Window, resource bool) bool {
+	res, err := e.client.Attributes(ctx, auth, client.AttributesQuery{
+		From: win.From, To: win.To, Services: args.Services, Search: args.Key, Resource: resource, Limit: maxAttributesLimit,
+	})
+	if err != nil {
+		return false
+	}
+	for _, a := range res.Results {
+		if a.Name == args.Key {
+			return true
+		}
+	}
+	return false
 }
 
 // valuesReport is a get_attribute_values answer.
@@ -207,6 +277,10 @@ type valuesReport struct {
 	key    string // sanitised
 	values []attributeValue
 	more   bool // the limit was reached: more values may exist
+	// When no value came back: unknown services, and whether the key is
+	// listed under the other scope.
+	hints      []string
+	otherScope bool
 }
 
 func (v valuesReport) scope() string {
@@ -217,7 +291,11 @@ func (v valuesReport) scope() string {
 }
 
 func (v valuesReport) json() map[string]any {
-	return map[string]any{"key": v.key, "scope": v.scope(), "window": windowJSON{isoTime(v.win.From), isoTime(v.win.To)}, "values": v.values, "limit_reached": v.more}
+	out := map[string]any{"key": v.key, "scope": v.scope(), "window": windowJSON{isoTime(v.win.From), isoTime(v.win.To)}, "values": v.values, "limit_reached": v.more}
+	if len(v.hints) > 0 {
+		out["hints"] = v.hints
+	}
+	return out
 }
 
 func (v valuesReport) text() string {
@@ -229,14 +307,20 @@ func (v valuesReport) text() string {
 	}
 	b.WriteByte('\n')
 	if len(v.values) == 0 {
+		if len(v.hints) > 0 {
+			fmt.Fprintf(&b, "No values. Check: %s.\n", strings.Join(v.hints, "; "))
+			return b.String()
+		}
 		other := "resource"
 		if args.resource {
 			other = "log"
 		}
 		var tries []string
-		tries = append(tries, fmt.Sprintf("scope %q (list_attributes shows which scope has %s)", other, key))
-		if win.Duration() < 24*time.Hour {
-			tries = append(tries, `a wider window (date_from "-24h")`)
+		if v.otherScope {
+			tries = append(tries, fmt.Sprintf("scope %q (list_attributes lists %s under %s in this window)", other, key, other))
+		}
+		if w := widerWindow(win); w != "" {
+			tries = append(tries, w)
 		}
 		if args.Search != "" {
 			tries = append(tries, "a shorter search")
@@ -244,7 +328,11 @@ func (v valuesReport) text() string {
 		if len(args.Services) > 0 || len(args.Filters) > 0 {
 			tries = append(tries, "fewer services or filters (the key may only exist on other services)")
 		}
-		fmt.Fprintf(&b, "No values. Try %s.\n", strings.Join(tries, "; "))
+		b.WriteString("No values.")
+		if len(tries) > 0 {
+			fmt.Fprintf(&b, " Try %s.", strings.Join(tries, "; "))
+		}
+		b.WriteByte('\n')
 		return b.String()
 	}
 	rows := make([][]string, 0, len(v.values))
@@ -274,8 +362,7 @@ func (v valuesReport) text() string {
 	if len(args.Services) > 0 {
 		q["services"] = args.Services
 	}
-	suggestion, _ := json.Marshal(q)
-	fmt.Fprintf(&b, "next: query_logs %s\n", suggestion)
+	fmt.Fprintf(&b, "next: %s\n", followUp(NameQueryLogs, q))
 	return b.String()
 }
 
