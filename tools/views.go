@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/sanitize"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/timerange"
 )
 
@@ -84,6 +84,9 @@ type viewsArgs struct {
 }
 
 func (a *viewsArgs) check() error {
+	if err := a.onlyWhatApplies(); err != nil {
+		return err
+	}
 	switch a.Action {
 	case "list":
 		limit, err := limitArg(a.Limit, defaultViewsLimit, maxViewsLimit)
@@ -101,9 +104,48 @@ func (a *viewsArgs) check() error {
 	case "":
 		return errors.New(`action is required: "list", "get", "create", "update" or "delete"`)
 	default:
-		return fmt.Errorf(`action %q is not valid: use "list", "get", "create", "update" or "delete"`, a.Action)
+		return fmt.Errorf(`action %s is not valid: use "list", "get", "create", "update" or "delete"`, echoQ(a.Action))
 	}
 	return nil
+}
+
+// viewActionArgs are the arguments each action takes (besides action,
+// format and project_id).
+var viewActionArgs = map[string][]string{
+	"list":   {"limit", "offset", "search"},
+	"get":    {"short_id"},
+	"delete": {"short_id"},
+	"create": {"name", "pinned", "date_from", "date_to", "severity", "services", "search", "filters"},
+	"update": {"short_id", "name", "pinned", "date_from", "date_to", "severity", "services", "search", "filters"},
+}
+
+// onlyWhatApplies refuses an argument the action would ignore (list with
+// short_id, delete with name), as every tool refuses unknown arguments:
+// a silently ignored argument is a call that does not do what it says.
+func (a *viewsArgs) onlyWhatApplies() error {
+	takes, ok := viewActionArgs[a.Action]
+	if !ok {
+		return nil // the action itself is refused next
+	}
+	given := map[string]bool{
+		"short_id": a.ShortID != "", "name": a.Name != nil, "pinned": a.Pinned != nil,
+		"date_from": a.DateFrom != nil, "date_to": a.DateTo != nil, "severity": a.Severity != nil,
+		"services": a.Services != nil, "search": a.Search != nil, "filters": a.Filters != nil,
+		"limit": a.Limit != nil, "offset": a.Offset != nil,
+	}
+	var extra []string
+	for _, name := range []string{"short_id", "name", "pinned", "date_from", "date_to", "severity", "services", "search", "filters", "limit", "offset"} {
+		if given[name] && !slices.Contains(takes, name) {
+			extra = append(extra, name)
+		}
+	}
+	switch {
+	case len(extra) == 0:
+		return nil
+	case a.Action == "create" && slices.Equal(extra, []string{"short_id"}):
+		return errors.New("create takes no short_id (PostHog assigns one); to change a view use action update")
+	}
+	return fmt.Errorf("action %q does not take %s; it takes %s", a.Action, strings.Join(extra, ", "), strings.Join(takes, ", "))
 }
 
 // permit refuses writes to a key without logs:write before anything else
@@ -184,14 +226,16 @@ func (r viewReport) text() string {
 }
 
 // viewJSON is a view as format "json" prints it: filters in our vocabulary.
+// The filters are inline, in the vocabulary create, update and query_logs
+// take: filters is the list of attribute filters, as in those calls.
 type viewJSON struct {
-	ShortID   string     `json:"short_id"`
-	Name      string     `json:"name"`
-	Pinned    bool       `json:"pinned"`
-	Filters   *viewQuery `json:"filters,omitempty"`
-	Unread    string     `json:"filters_error,omitempty"`
-	CreatedBy string     `json:"created_by,omitempty"`
-	UpdatedAt string     `json:"updated_at,omitempty"`
+	ShortID string `json:"short_id"`
+	Name    string `json:"name"`
+	Pinned  bool   `json:"pinned"`
+	viewQuery
+	Unread    string `json:"filters_error,omitempty"`
+	CreatedBy string `json:"created_by,omitempty"`
+	UpdatedAt string `json:"updated_at,omitempty"`
 }
 
 func (e *env) viewJSON(v client.View) viewJSON {
@@ -202,7 +246,7 @@ func (e *env) viewJSON(v client.View) viewJSON {
 	if q, err := fromPostHog(v.Filters); err != nil {
 		out.Unread = e.clean.String(err.Error())
 	} else {
-		out.Filters = &q
+		out.viewQuery = q
 	}
 	return out
 }
@@ -334,10 +378,23 @@ func (e *env) describeView(v *client.View) string {
 		b.WriteString("its filters could not be read (" + e.clean.String(err.Error()) + ")\n")
 		return b.String()
 	}
-	args, _ := json.Marshal(q)
-	fmt.Fprintf(&b, "filters: %s\n", e.clean.String(string(args)))
-	fmt.Fprintf(&b, "run it: query_logs {\"view\":%q}; change it: manage_views {\"action\":\"update\",\"short_id\":%q, ...fields to change}\n", v.ShortID, v.ShortID)
+	// Ready calls, so read-modify-write is copy, edit, run.
+	fmt.Fprintf(&b, "its lines: %s\n", e.viewCall(NameQueryLogs, q.args(nil)))
+	fmt.Fprintf(&b, "to change it, edit and run: %s\n", e.viewCall(NameManageViews, q.args(map[string]any{
+		"action": "update", "short_id": v.ShortID, "name": v.Name, "pinned": v.Pinned,
+	})))
+	fmt.Fprintf(&b, "or run it by id: query_logs {\"view\":%q}\n", v.ShortID)
 	return b.String()
+}
+
+// viewCall prints a ready call built from a view's stored fields:
+// hidden characters escaped, secrets masked like log content.
+func (e *env) viewCall(tool string, args map[string]any) string {
+	call := followUp(tool, args)
+	if e.clean.Redact {
+		call = sanitize.Secrets(call)
+	}
+	return call
 }
 
 // viewFilters loads a view for query_logs' view argument.

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -21,6 +22,24 @@ type viewQuery struct {
 	Services []string    `json:"services,omitempty"`
 	Search   string      `json:"search,omitempty"`
 	Filters  []filterArg `json:"filters,omitempty"`
+}
+
+// args is the view's filters as call arguments, added to base (which may
+// be nil).
+func (q viewQuery) args(base map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range base {
+		out[k] = v
+	}
+	b, _ := json.Marshal(q)
+	var fields map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // numbers stay numbers, exactly
+	_ = dec.Decode(&fields)
+	for k, v := range fields {
+		out[k] = v
+	}
+	return out
 }
 
 // fromPostHog translates a stored filters object to our vocabulary.

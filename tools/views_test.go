@@ -1,19 +1,73 @@
 package tools
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/sandbox"
 )
 
-// TestViewsReadModifyWriteParity creates a view, reads it, passes what get
-// printed back to update unchanged, and checks nothing moved.
+// storedView reads a view as the sandbox stores it, bypassing the tools
+// and the client: what PostHog would hold.
+func storedView(t *testing.T, h *harness, id string) (name string, filters map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, h.sb.URL+"/api/projects/1/logs/views/"+id+"/", nil)
+	req.Header.Set("Authorization", "Bearer "+sandbox.KeyFull)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Name    string         `json:"name"`
+		Filters map[string]any `json:"filters"`
+	}
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("stored view %s: %v", id, err)
+	}
+	return v.Name, v.Filters
+}
+
+// storedProps are the stored view's property filters, decoded.
+func storedProps(t *testing.T, filters map[string]any) []client.PropertyFilter {
+	t.Helper()
+	raw, _ := json.Marshal(filters["filterGroup"])
+	props, err := client.DecodeFilterGroup(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return props
+}
+
+// getCalls returns the two calls manage_views get prints: the view's
+// lines (query_logs) and its update.
+func getCalls(t *testing.T, h *harness, id string) (query, update map[string]any) {
+	t.Helper()
+	out := h.ok(NameManageViews, map[string]any{"action": "get", "short_id": id})
+	queries, updates := printedCalls(t, out, NameQueryLogs), printedCalls(t, out, NameManageViews)
+	if len(queries) < 1 || len(updates) != 1 {
+		t.Fatalf("get prints no ready calls:\n%s", out)
+	}
+	return queries[0], updates[0]
+}
+
+// TestViewsReadModifyWriteParity creates a view, checks what the sandbox
+// stored, passes what get printed back to update, and checks the store
+// did not move; the view's lines are those of a direct query with the
+// same filters.
 func TestViewsReadModifyWriteParity(t *testing.T) {
-	h := newHarness(t, sandbox.KeyFull, nil)
+	h := newHarness(t, sandbox.KeyFull, func(c *Config) { c.MaxOutputChars = 1 << 30 })
 	list := h.ok(NameManageViews, map[string]any{"action": "list"})
 	if !regexp.MustCompile(`(?m)^\d+ saved views`).MatchString(list) || !strings.Contains(list, "short_id") {
 		t.Errorf("list:\n%s", list)
@@ -25,57 +79,90 @@ func TestViewsReadModifyWriteParity(t *testing.T) {
 		t.Errorf("search without match:\n%s", none)
 	}
 	created := h.ok(NameManageViews, map[string]any{
-		"action": "create", "name": "checkout errors", "pinned": true,
-		"date_from": "-15m", "severity": []string{"ERROR", "warning"}, "services": []string{"checkout"}, "search": "declined",
-		"filters": []map[string]any{{"key": "http.route", "value": "/api/pay"}, {"key": "k8s.namespace.name", "value": "prod"}},
+		"action": "create", "name": "checkout slow calls", "pinned": true,
+		"date_from": "-3h", "severity": []string{"INFO", "warning"}, "services": []string{"checkout"},
+		"filters": []map[string]any{
+			{"key": "k8s.namespace.name", "value": "shop"},
+			{"key": "deployment.environment", "value": "production", "scope": "resource"},
+			{"key": "duration_ms", "value": 100, "operator": "gt"},
+		},
 	})
 	id := regexp.MustCompile(`view ([A-Za-z0-9]{8}) `).FindStringSubmatch(created)
 	if id == nil {
 		t.Fatalf("create:\n%s", created)
 	}
-	// PostHog stores its own grammar: our -15m (minutes) is its -15M.
-	var stored struct {
-		Filters struct {
-			DateRange   map[string]string `json:"dateRange"`
-			FilterGroup json.RawMessage   `json:"filterGroup"`
-		} `json:"filters"`
+
+	// What PostHog holds: its own grammar (-3h stays -3h, minutes would be
+	// M), resource scopes, numbers as numbers.
+	_, stored := storedView(t, h, id[1])
+	props := storedProps(t, stored)
+	wantTypes := map[string]string{"k8s.namespace.name": "log_resource_attribute", "deployment.environment": "log_resource_attribute", "duration_ms": "log_attribute"}
+	for _, p := range props {
+		if p.Type != wantTypes[p.Key] {
+			t.Errorf("stored %s as %s, want %s", p.Key, p.Type, wantTypes[p.Key])
+		}
+		if p.Key == "duration_ms" {
+			if _, ok := p.Value.(json.Number); !ok {
+				t.Errorf("stored duration_ms value %#v, want a number", p.Value)
+			}
+		}
 	}
-	reqs := h.sb.Requests()
-	if err := json.Unmarshal(reqs[len(reqs)-1].Body, &stored); err != nil {
-		t.Fatal(err)
-	}
-	if stored.Filters.DateRange["date_from"] != "-15M" || !strings.Contains(string(stored.Filters.FilterGroup), "log_resource_attribute") {
-		t.Errorf("stored filters: %s", reqs[len(reqs)-1].Body)
+	if len(props) != 3 || fmt.Sprint(stored["serviceNames"]) != "[checkout]" || fmt.Sprint(stored["severityLevels"]) != "[info warn]" {
+		t.Errorf("stored filters: %v", stored)
 	}
 
-	get := h.ok(NameManageViews, map[string]any{"action": "get", "short_id": id[1]})
-	filters := regexp.MustCompile(`(?m)^filters: (\{.*\})$`).FindStringSubmatch(get)
-	if filters == nil {
-		t.Fatalf("get:\n%s", get)
+	// get → update, as printed, changing only the name: the store keeps
+	// every filter exactly.
+	query, update := getCalls(t, h, id[1])
+	if update["action"] != "update" || update["short_id"] != id[1] || update["name"] != "checkout slow calls" || update["pinned"] != true {
+		t.Errorf("update call: %v", update)
 	}
-	var q map[string]any
-	if err := json.Unmarshal([]byte(filters[1]), &q); err != nil {
-		t.Fatal(err)
+	update["name"] = "checkout slow calls (renamed)"
+	h.ok(NameManageViews, update)
+	name, again := storedView(t, h, id[1])
+	if name != "checkout slow calls (renamed)" || !reflect.DeepEqual(again, stored) {
+		t.Errorf("update with get's output changed the stored filters:\nbefore %v\nafter  %v", stored, again)
 	}
-	if q["date_from"] != "-15m" || q["search"] != "declined" {
-		t.Errorf("get in our vocabulary: %s", filters[1])
+	if _, update2 := getCalls(t, h, id[1]); !reflect.DeepEqual(update2, update) {
+		t.Errorf("get after update prints %v, want %v", update2, update)
 	}
-	q["action"], q["short_id"], q["name"] = "update", id[1], "checkout errors (renamed)"
-	h.ok(NameManageViews, q)
-	again := h.ok(NameManageViews, map[string]any{"action": "get", "short_id": id[1]})
-	if !strings.Contains(again, "filters: "+filters[1]) || !strings.Contains(again, "renamed") {
-		t.Errorf("update with get's output changed the filters:\nbefore %s\nafter:\n%s", filters[1], again)
+
+	// The view's lines are those of a direct query with the same filters.
+	direct := directQuery(t, client.Filters{
+		From: testNow.Add(-3 * time.Hour), To: testNow, Severities: []string{"info", "warn"}, Services: []string{"checkout"},
+		Properties: []client.PropertyFilter{
+			{Key: "k8s.namespace.name", Type: "log_resource_attribute", Operator: "exact", Value: "shop"},
+			{Key: "deployment.environment", Type: "log_resource_attribute", Operator: "exact", Value: "production"},
+			{Key: "duration_ms", Type: "log_attribute", Operator: "gt", Value: 100.0},
+		},
+	})
+	if len(direct) == 0 {
+		t.Fatal("the direct query finds nothing; the comparison would prove little")
 	}
-	// A partial update keeps every other filter.
+	for name, args := range map[string]map[string]any{"view id": {"view": id[1]}, "printed query": query} {
+		args["limit"], args["format"] = 1000, "json"
+		got, _ := pageUUIDs(t, "json", h.ok(NameQueryLogs, args))
+		if !slices.Equal(got, direct) {
+			t.Errorf("%s: %d rows, a direct query with the same filters has %d", name, len(got), len(direct))
+		}
+	}
+
+	// A partial update changes that field and keeps every other one.
+	h.ok(NameManageViews, map[string]any{"action": "update", "short_id": id[1], "services": []string{"payments"}})
+	_, partial := storedView(t, h, id[1])
+	if fmt.Sprint(partial["serviceNames"]) != "[payments]" {
+		t.Errorf("update of services stored %v", partial["serviceNames"])
+	}
+	partial["serviceNames"] = stored["serviceNames"]
+	if !reflect.DeepEqual(partial, stored) {
+		t.Errorf("update of services changed other filters:\nbefore %v\nafter  %v", stored, partial)
+	}
 	h.ok(NameManageViews, map[string]any{"action": "update", "short_id": id[1], "severity": []string{"fatal"}})
-	partial := h.ok(NameManageViews, map[string]any{"action": "get", "short_id": id[1]})
-	if !strings.Contains(partial, `"severity":["fatal"]`) || !strings.Contains(partial, `"search":"declined"`) {
-		t.Errorf("partial update:\n%s", partial)
+	if _, sev := storedView(t, h, id[1]); fmt.Sprint(sev["severityLevels"]) != "[fatal]" || fmt.Sprint(sev["serviceNames"]) != "[payments]" {
+		t.Errorf("update of severity stored %v", sev)
 	}
-	// The view drives query_logs; a filter given beside it narrows it.
-	if out := h.ok(NameQueryLogs, map[string]any{"view": id[1], "date_from": "-24h"}); !strings.Contains(out, "view "+id[1]) {
-		t.Errorf("query_logs with view:\n%.300s", out)
-	}
+
+	// A filter given beside the view narrows it.
 	h.sb.ResetRequests()
 	h.ok(NameQueryLogs, map[string]any{"view": id[1], "date_from": "-24h", "filters": []map[string]any{{"key": "user.id", "operator": "is_set"}}})
 	var sent struct {
@@ -90,7 +177,7 @@ func TestViewsReadModifyWriteParity(t *testing.T) {
 			}
 		}
 	}
-	for _, key := range []string{"http.route", "k8s.namespace.name", "user.id"} {
+	for _, key := range []string{"k8s.namespace.name", "duration_ms", "user.id"} {
 		if !strings.Contains(string(sent.Query.FilterGroup), key) {
 			t.Errorf("view filters and the explicit filter must all apply; %s missing from %s", key, sent.Query.FilterGroup)
 		}
@@ -110,6 +197,25 @@ func TestViewsReadModifyWriteParity(t *testing.T) {
 	}
 }
 
+// directQuery asks the sandbox for every row matching f, latest first.
+func directQuery(t *testing.T, f client.Filters) []string {
+	t.Helper()
+	cl, err := client.New(client.Options{Host: testSandbox(t).URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := cl.QueryLogs(context.Background(), client.Auth{Key: sandbox.KeyFull, ProjectID: sandbox.ProjectID},
+		client.LogsQuery{Filters: f, Order: "latest", Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, r := range page.Results {
+		ids = append(ids, r.UUID)
+	}
+	return ids
+}
+
 // TestEveryStoredViewRuns runs query_logs with each of the sandbox's
 // saved views: their filters (numbers, is_set, relative PostHog dates)
 // must translate to our vocabulary and back.
@@ -126,7 +232,7 @@ func TestEveryStoredViewRuns(t *testing.T) {
 			t.Errorf("view %s: %s", id[1], out)
 		}
 		get := h.ok(NameManageViews, map[string]any{"action": "get", "short_id": id[1]})
-		if !strings.Contains(get, "filters: {") {
+		if !strings.Contains(get, "to change it, edit and run: manage_views {") {
 			t.Errorf("get %s: %s", id[1], get)
 		}
 	}
@@ -148,18 +254,22 @@ func TestViewsJSON(t *testing.T) {
 		View   viewJSON `json:"view"`
 	}
 	out := h.ok(NameManageViews, map[string]any{"action": "create", "name": "json view", "date_from": "-2h", "services": []string{"auth"}, "format": "json"})
-	if err := json.Unmarshal([]byte(out), &created); err != nil || created.Result != "created" || created.View.Filters == nil || created.View.Filters.DateFrom != "-2h" {
+	if err := json.Unmarshal([]byte(out), &created); err != nil || created.Result != "created" || created.View.DateFrom != "-2h" {
 		t.Fatalf("json create: %v\n%s", err, out)
 	}
-	args := map[string]any{}
-	b, _ := json.Marshal(created.View.Filters)
-	_ = json.Unmarshal(b, &args)
-	args["action"], args["short_id"], args["format"] = "update", created.View.ShortID, "json"
+	// The view object, without what only describes it, is an update call.
+	var args map[string]any
+	_ = json.Unmarshal([]byte(out), &struct {
+		View *map[string]any `json:"view"`
+	}{&args})
+	delete(args, "created_by")
+	delete(args, "updated_at")
+	args["action"], args["format"] = "update", "json"
 	var updated struct {
 		View viewJSON `json:"view"`
 	}
-	if err := json.Unmarshal([]byte(h.ok(NameManageViews, args)), &updated); err != nil || !reflect.DeepEqual(updated.View.Filters, created.View.Filters) {
-		t.Errorf("update with the JSON filters changed them: %+v vs %+v (%v)", updated.View.Filters, created.View.Filters, err)
+	if err := json.Unmarshal([]byte(h.ok(NameManageViews, args)), &updated); err != nil || !reflect.DeepEqual(updated.View.viewQuery, created.View.viewQuery) {
+		t.Errorf("update with the JSON view changed it: %+v vs %+v (%v)", updated.View.viewQuery, created.View.viewQuery, err)
 	}
 	if out := h.ok(NameManageViews, map[string]any{"action": "delete", "short_id": created.View.ShortID, "format": "json"}); out != `{"deleted":"`+created.View.ShortID+`"}` {
 		t.Errorf("json delete: %s", out)

@@ -110,3 +110,27 @@ func TestViewWritesWithoutProof(t *testing.T) {
 	checkUnknownOutcome(t, "update, 503", slow.fail(NameManageViews, map[string]any{"action": "update", "short_id": id, "pinned": true}), getCheck)
 	slow.sb.ClearFaults()
 }
+
+// TestViewsRefuseArgumentsTheActionIgnores: like unknown arguments, an
+// argument the action would ignore is refused, before anything is sent.
+func TestViewsRefuseArgumentsTheActionIgnores(t *testing.T) {
+	h := newHarness(t, sandbox.KeyFull, nil)
+	for _, tc := range []struct {
+		args map[string]any
+		want string
+	}{
+		{map[string]any{"action": "list", "short_id": "abcd1234"}, `action "list" does not take short_id; it takes limit, offset, search`},
+		{map[string]any{"action": "delete", "short_id": "abcd1234", "name": "x"}, `action "delete" does not take name`},
+		{map[string]any{"action": "get", "short_id": "abcd1234", "limit": 5}, `action "get" does not take limit`},
+		{map[string]any{"action": "update", "short_id": "abcd1234", "offset": 1}, `action "update" does not take offset`},
+		{map[string]any{"action": "create", "name": "x", "limit": 5}, `action "create" does not take limit`},
+		{map[string]any{"action": "create", "name": "x", "short_id": "abcd1234"}, "create takes no short_id"},
+	} {
+		if msg := h.fail(NameManageViews, tc.args); !strings.HasPrefix(msg, "INVALID_ARGUMENT: ") || !strings.Contains(msg, tc.want) {
+			t.Errorf("%v: %s", tc.args, msg)
+		}
+	}
+	if n := len(h.sb.Requests()); n != 0 {
+		t.Errorf("refused calls sent %d requests: %v", n, h.upstreamPaths())
+	}
+}
