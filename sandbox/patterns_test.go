@@ -63,7 +63,7 @@ func TestTemplateMasking(t *testing.T) {
 // TestTemplateRegexMatchesEveryLine: the regex of a line's template, built
 // from that line alone, matches the line; over the whole data set.
 func TestTemplateRegexMatchesEveryLine(t *testing.T) {
-	s := New(Config{Now: testNow})
+	s := New(Config{Now: testNow, Lines: 20000})
 	m := masker{withPieces: true}
 	seen := map[string]bool{}
 	for i := range s.rows {
@@ -81,14 +81,15 @@ func TestTemplateRegexMatchesEveryLine(t *testing.T) {
 }
 
 // TestPatternsPivotExactly: on an unsampled window, every pattern's
-// match_regex used as a message regex filter selects exactly its lines, a
-// pattern filter on its template does too, and match_literal is in every
-// line (icontains selects at least them).
+// match_regex selects exactly its lines: checked locally against every row
+// of the window for all patterns, and over HTTP (a message regex filter on
+// logs/query) for the biggest ones, with the pattern filter and the
+// literal (icontains selects at least the pattern's lines).
 func TestPatternsPivotExactly(t *testing.T) {
 	srv := shared(t)
 	for _, win := range []map[string]any{
-		dateRange(-3*time.Hour, -2*time.Hour),
-		dateRange(-2*time.Hour-15*time.Minute, -time.Hour-30*time.Minute), // the incident
+		dateRange(-3*time.Hour, -2*time.Hour-30*time.Minute),
+		dateRange(-2*time.Hour-5*time.Minute, -time.Hour-35*time.Minute), // the incident
 	} {
 		got := patterns(t, srv, q(map[string]any{"dateRange": win, "limit": 200, "maxPatternChars": 0}))
 		if got.Sampled || got.ScannedCount != got.TotalCount || got.TotalCount != count(t, srv, map[string]any{"dateRange": win}) {
@@ -97,15 +98,28 @@ func TestPatternsPivotExactly(t *testing.T) {
 		if got.OmittedPatternCount != 0 || got.ReturnedPatternCount != len(got.Patterns) {
 			t.Fatalf("returned %d omitted %d of %d", got.ReturnedPatternCount, got.OmittedPatternCount, len(got.Patterns))
 		}
+		rows := windowRows(t, srv, win)
+		if len(rows) != got.TotalCount {
+			t.Fatalf("%d rows, %d lines mined", len(rows), got.TotalCount)
+		}
 		sum := 0
-		for _, p := range got.Patterns {
+		for i, p := range got.Patterns {
 			sum += p.Count
+			if p.EstimatedCount != p.Count || p.EstimatedErrorCount != p.ErrorCount {
+				t.Errorf("%q: estimates differ on an unsampled window", p.Pattern)
+			}
 			if p.MatchRegex == nil {
 				t.Fatalf("%q: no match_regex", p.Pattern)
 			}
-			byRegex := count(t, srv, map[string]any{"dateRange": win, "filterGroup": nested(filter("log", "message", "regex", *p.MatchRegex))})
-			if byRegex != p.Count {
-				t.Errorf("%q: match_regex selects %d lines, pattern has %d", p.Pattern, byRegex, p.Count)
+			if n := regexMatches(rows, p.Pattern, *p.MatchRegex); n != p.Count {
+				t.Errorf("%q: match_regex matches %d rows, pattern has %d", p.Pattern, n, p.Count)
+			}
+			if i >= 8 {
+				continue // over HTTP, the biggest patterns only: each call scans the window
+			}
+			pivot := query(t, srv, map[string]any{"dateRange": win, "limit": 2000, "filterGroup": nested(filter("log", "message", "regex", *p.MatchRegex))})
+			if n := rowsBefore(pivot.Results, win); n != p.Count {
+				t.Errorf("%q: match_regex on logs/query selects %d lines, pattern has %d", p.Pattern, n, p.Count)
 			}
 			byPattern := count(t, srv, map[string]any{"dateRange": win, "filterGroup": nested(filter("log", "pattern", "exact", []string{p.Pattern}))})
 			if byPattern != p.Count {
@@ -118,14 +132,63 @@ func TestPatternsPivotExactly(t *testing.T) {
 					t.Errorf("%q: match_literal %q misses lines (%d of %d)", p.Pattern, *p.MatchLiteral, byLiteral, p.Count)
 				}
 			}
-			if p.EstimatedCount != p.Count || p.EstimatedErrorCount != p.ErrorCount {
-				t.Errorf("%q: estimates differ on an unsampled window", p.Pattern)
-			}
 		}
 		if sum != got.TotalCount {
 			t.Errorf("patterns add up to %d of %d lines", sum, got.TotalCount)
 		}
 	}
+}
+
+// windowRows pages through logs/query for the rows of [from, to).
+func windowRows(t *testing.T, srv *Server, win map[string]any) []rowJSON {
+	t.Helper()
+	var rows []rowJSON
+	fields := map[string]any{"dateRange": win, "limit": 2000, "orderBy": "earliest"}
+	for {
+		page := query(t, srv, fields)
+		rows = append(rows, page.Results...)
+		if !page.HasMore {
+			break
+		}
+		fields["after"] = *page.NextCursor
+	}
+	return rows[:rowsBefore(rows, win)]
+}
+
+// rowsBefore counts the rows strictly before the window's end (logs/query
+// includes the end itself); rows is in ascending order or holds no row at
+// the end.
+func rowsBefore(rows []rowJSON, win map[string]any) int {
+	end := parseTS(win["date_to"].(string))
+	n := 0
+	for _, r := range rows {
+		if parseTS(r.Timestamp).Before(end) {
+			n++
+		}
+	}
+	return n
+}
+
+// regexMatches counts the rows re matches. A match needs every literal
+// fragment of the template verbatim, so rows lacking the longest one are
+// skipped without running the regex.
+func regexMatches(rows []rowJSON, template, re string) int {
+	compiled := regexp.MustCompile(re)
+	fragment := ""
+	for _, word := range strings.Split(template, " ") {
+		for _, f := range strings.Split(word, maskToken) {
+			if len(f) > len(fragment) {
+				fragment = f
+			}
+		}
+	}
+	n := 0
+	for _, r := range rows {
+		if strings.Contains(r.Body, fragment) && compiled.MatchString(r.Body) {
+			n++
+		}
+	}
+	return n
 }
 
 func TestPatternsResponseShape(t *testing.T) {
