@@ -97,11 +97,11 @@ func describeDecodeError(err error, dst any) error {
 		switch best := closest(name, known); {
 		case slices.Contains(known, name):
 			// A known argument name can only have been rejected inside a filter.
-			return fmt.Errorf("unknown field %q in a filter%s", name, filterNote)
+			return fmt.Errorf("unknown field %s in a filter%s", echoQ(name), filterNote)
 		case best != "":
-			return fmt.Errorf("unknown argument %q; did you mean %q?", name, best)
+			return fmt.Errorf("unknown argument %s; did you mean %q?", echoQ(name), best)
 		}
-		return fmt.Errorf("unknown argument %q; this tool takes %s%s", name, strings.Join(known, ", "), filterNote)
+		return fmt.Errorf("unknown argument %s; this tool takes %s%s", echoQ(name), strings.Join(known, ", "), filterNote)
 	}
 	return fmt.Errorf("invalid arguments: %v", err)
 }
@@ -327,7 +327,7 @@ func (f filterArg) toProperty(i int) (client.PropertyFilter, error) {
 		op = "exact"
 	}
 	if !slices.Contains(client.Operators, op) {
-		return client.PropertyFilter{}, fmt.Errorf("%s.operator %q is not valid; use one of: %s", where, op, strings.Join(client.Operators, ", "))
+		return client.PropertyFilter{}, fmt.Errorf("%s.operator %s is not valid; use one of: %s", where, echoQ(op), strings.Join(client.Operators, ", "))
 	}
 	var typ string
 	switch {
@@ -348,7 +348,7 @@ func (f filterArg) toProperty(i int) (client.PropertyFilter, error) {
 			typ = "log"
 		}
 	default:
-		return client.PropertyFilter{}, fmt.Errorf("%s.scope %q is not valid; use \"log\" (a log attribute) or \"resource\" (e.g. k8s.pod.name)", where, f.Scope)
+		return client.PropertyFilter{}, fmt.Errorf("%s.scope %s is not valid; use \"log\" (a log attribute) or \"resource\" (e.g. k8s.pod.name)", where, echoQ(f.Scope))
 	}
 	value := f.Value
 	switch op {

@@ -59,7 +59,7 @@ func (a *attributesArgs) check() error {
 	case "log", "resource":
 		a.scopes = []string{a.Scope}
 	default:
-		return fmt.Errorf(`scope must be "log", "resource" or "both" (got %q)`, a.Scope)
+		return fmt.Errorf(`scope must be "log", "resource" or "both" (got %s)`, echoQ(a.Scope))
 	}
 	limit, err := limitArg(a.Limit, defaultAttributesLimit, maxAttributesLimit)
 	a.limit = limit
@@ -221,7 +221,7 @@ func (a *valuesArgs) check() error {
 	case "resource":
 		a.resource = true
 	default:
-		return fmt.Errorf(`scope must be "log" or "resource" (got %q)`, a.Scope)
+		return fmt.Errorf(`scope must be "log" or "resource" (got %s)`, echoQ(a.Scope))
 	}
 	limit, err := limitArg(a.Limit, defaultValuesLimit, maxAttributesLimit)
 	a.limit = limit

@@ -117,7 +117,7 @@ func (e *env) queryState(ctx context.Context, c *call, args queryLogsArgs) (curs
 		order = "latest"
 	case "latest", "earliest":
 	default:
-		return cursorState{}, "", fmt.Errorf(`order must be "latest" or "earliest" (got %q)`, order)
+		return cursorState{}, "", fmt.Errorf(`order must be "latest" or "earliest" (got %s)`, echoQ(order))
 	}
 	filters := args.filterArgs
 	viewName := ""

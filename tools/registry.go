@@ -295,7 +295,7 @@ func (ts *Toolset) Call(ctx context.Context, name string, rawArgs any) (res *mcp
 				return errorResult(codePermission, fmt.Sprintf("tool %s is disabled on this server (%s)", name, flag))
 			}
 		}
-		return errorResult(codeNotFound, fmt.Sprintf("unknown tool %q", name))
+		return errorResult(codeNotFound, fmt.Sprintf("unknown tool %s", echoQ(name)))
 	}
 	if _, ok := ts.visible(t, a); !ok {
 		return errorResult(codePermission, fmt.Sprintf("tool %s is not available to this key (needs %s%s)", name, t.scope, readOnlyNote(ts.env.cfg.ReadOnly)))

@@ -46,7 +46,7 @@ func (a *sparklineArgs) check() error {
 		a.Breakdown = "severity"
 	case "severity", "service":
 	default:
-		return fmt.Errorf(`breakdown must be "severity" or "service" (got %q)`, a.Breakdown)
+		return fmt.Errorf(`breakdown must be "severity" or "service" (got %s)`, echoQ(a.Breakdown))
 	}
 	return nil
 }

@@ -145,7 +145,7 @@ func (a *viewsArgs) onlyWhatApplies() error {
 	case a.Action == "create" && slices.Equal(extra, []string{"short_id"}):
 		return errors.New("create takes no short_id (PostHog assigns one); to change a view use action update")
 	}
-	return fmt.Errorf("action %q does not take %s; it takes %s", a.Action, strings.Join(extra, ", "), strings.Join(takes, ", "))
+	return fmt.Errorf("action %s does not take %s; it takes %s", echoQ(a.Action), strings.Join(extra, ", "), strings.Join(takes, ", "))
 }
 
 // permit refuses writes to a key without logs:write before anything else
@@ -154,7 +154,7 @@ func (a *viewsArgs) permit(c *call, readOnly bool) *mcp.CallToolResult {
 	switch a.Action {
 	case "create", "update", "delete":
 		if !c.access.Write {
-			return errorResult(codePermission, fmt.Sprintf("action %q needs the logs:write scope%s; this key may only list and get views", a.Action, readOnlyNote(readOnly)))
+			return errorResult(codePermission, fmt.Sprintf("action %s needs the logs:write scope%s; this key may only list and get views", echoQ(a.Action), readOnlyNote(readOnly)))
 		}
 	}
 	return nil
@@ -408,7 +408,7 @@ func (e *env) viewFilters(ctx context.Context, c *call, project int64, shortID s
 	}
 	q, err := fromPostHog(v.Filters)
 	if err != nil {
-		return filterArgs{}, "", fmt.Errorf("view %s has filters this server cannot read: %v", shortID, err)
+		return filterArgs{}, "", fmt.Errorf("view %s has filters this server cannot read: %s", shortID, echo(err.Error()))
 	}
 	return filterArgs{
 		windowArgs: windowArgs{DateFrom: q.DateFrom, DateTo: q.DateTo},
