@@ -23,9 +23,9 @@ const Name = "posthog-logs-mcp"
 
 // instructions teach a model the intended workflow in a few lines; clients
 // show them once per connection, so they must stay short.
-const instructions = `Investigate production logs stored in PostHog.
-Workflow: list_services (which services log, error rates) → get_sparkline (when volume or errors spiked; it prints exact windows) → query_logs on that window (follow next_cursor for more rows; pass only cursor) → explain_log on one uuid for an AI explanation.
-Use list_attributes and get_attribute_values to build precise filters; save useful filters for the team with manage_views.
+const instructions = `Investigate production logs stored in PostHog. Summaries before raw rows:
+list_services (where: services, error rates) → get_sparkline (when: spikes with exact windows) → get_log_patterns (what kinds of lines; compare "previous" shows what is new) → count_logs (how many, group_by service.version, k8s.pod.name, http.route) → query_logs on one pattern, trace or line (run the call a summary printed; follow next_cursor with only cursor) → explain_log on one uuid.
+Every summary prints the ready next call, keeping your window and filters. list_attributes and get_attribute_values give exact filter keys and values; manage_views saves filters for the team.
 Times are UTC. Relative times: -15m, -2h, -7d (m = minutes). Narrow the window and add services/severity filters before raising limits.`
 
 // Options configures a Server.

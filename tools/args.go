@@ -316,6 +316,10 @@ const noService = "(no service)"
 // builtinLogKeys are the built-in fields PostHog filters with type "log".
 var builtinLogKeys = []string{"message", "severity_level", "trace_id", "span_id"}
 
+// columnKeys are PostHog's log columns a filter with scope "column" may
+// name: the body, ids, and the pattern pivots get_log_patterns prints.
+var columnKeys = []string{"message", "trace_id", "span_id", "pattern", "pattern_version", "severity_level"}
+
 // toProperty translates one filter to PostHog's property filter.
 func (f filterArg) toProperty(i int) (client.PropertyFilter, error) {
 	where := fmt.Sprintf("filters[%d]", i)
@@ -335,6 +339,11 @@ func (f filterArg) toProperty(i int) (client.PropertyFilter, error) {
 		// Built-in fields whatever scope says: following a request across
 		// services must not break on a scope the model added.
 		typ = "log"
+	case f.Scope == "column":
+		if !slices.Contains(columnKeys, f.Key) {
+			return client.PropertyFilter{}, fmt.Errorf("%s: scope \"column\" takes the keys %s, not %s", where, strings.Join(columnKeys, ", "), echoQ(f.Key))
+		}
+		typ = "log"
 	case f.Scope == "log":
 		typ = "log_attribute"
 	case f.Scope == "resource":
@@ -348,7 +357,7 @@ func (f filterArg) toProperty(i int) (client.PropertyFilter, error) {
 			typ = "log"
 		}
 	default:
-		return client.PropertyFilter{}, fmt.Errorf("%s.scope %s is not valid; use \"log\" (a log attribute) or \"resource\" (e.g. k8s.pod.name)", where, echoQ(f.Scope))
+		return client.PropertyFilter{}, fmt.Errorf("%s.scope %s is not valid; use \"log\" (a log attribute), \"resource\" (e.g. k8s.pod.name) or \"column\" (message, trace_id, span_id, pattern, pattern_version)", where, echoQ(f.Scope))
 	}
 	value := f.Value
 	switch op {

@@ -183,7 +183,7 @@ func getAttributeValuesTool() *tool {
 				prop{name: "scope", schema: strEnum("Inferred from the key if omitted.", "log", "resource")},
 				prop{name: "search", schema: str("Substring of the value.")},
 				prop{name: "limit", schema: integer("Default 20.", 1, maxAttributesLimit)},
-				propDateFrom, propDateTo, propServices, propFilters,
+				propDateFrom, propDateTo, propServices, propFiltersShort,
 				propFormat,
 			})
 			return newTool(NameGetAttributeValues,

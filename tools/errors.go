@@ -24,6 +24,7 @@ const (
 	codeTooLarge        = "RESPONSE_TOO_LARGE"
 	codeInternal        = "INTERNAL"
 	codeCancelled       = "CANCELLED"
+	codeUnsupported     = "UNSUPPORTED"
 )
 
 func errorResult(code, msg string) *mcp.CallToolResult {
@@ -77,6 +78,8 @@ func upstreamError(what string, err error) *mcp.CallToolResult {
 		return errorResult(codeTimeout, fmt.Sprintf("PostHog did not answer in time to %s. Narrow the time range (date_from) or add filters (services, severity), then retry.", what))
 	case client.KindBusy:
 		return errorResult(codeRateLimited, fmt.Sprintf("server busy: this server is holding as many PostHog answers as it may (%s); retry in a few seconds.", detail))
+	case client.KindUnsupported:
+		return errorResult(codeUnsupported, fmt.Sprintf("this PostHog does not offer what is needed to %s (an older deployment); query_logs and the other tools still work.", what))
 	case client.KindTooLarge:
 		return errorResult(codeTooLarge, fmt.Sprintf("PostHog's answer to %s was too large (%s). Lower limit or narrow the window.", what, detail))
 	}

@@ -37,7 +37,7 @@ func queryLogsTool() *tool {
 			)
 			return newTool(NameQueryLogs,
 				"Find log lines, one compact line each (UTC time, level, service, body, varying attributes, uuid for explain_log). "+
-					"Narrow service and window first with list_services/get_sparkline. Output is size-capped; next_cursor continues without loss. "+
+					"Raw rows are the last step: first narrow with list_services/get_sparkline and summarise with get_log_patterns/count_logs. Output is size-capped; next_cursor continues without loss. "+
 					"Printed trace_id/span_id are filter keys: follow one request across services.",
 				withProject(v, props), readOnlyTool("Query logs"))
 		},

@@ -25,7 +25,7 @@ const (
 	ScopeWrite Scope = "logs:write"
 )
 
-// Names of the seven tools, fixed because agents and docs refer to them.
+// Names of the nine tools, fixed because agents and docs refer to them.
 const (
 	NameQueryLogs          = "query_logs"
 	NameListServices       = "list_services"
@@ -34,6 +34,8 @@ const (
 	NameGetAttributeValues = "get_attribute_values"
 	NameExplainLog         = "explain_log"
 	NameManageViews        = "manage_views"
+	NameGetLogPatterns     = "get_log_patterns"
+	NameCountLogs          = "count_logs"
 )
 
 // Config is what every tool needs to know about the running server.
@@ -143,6 +145,8 @@ func allTools() []*tool {
 		getAttributeValuesTool(),
 		explainLogTool(),
 		manageViewsTool(),
+		getLogPatternsTool(),
+		countLogsTool(),
 	}
 }
 

@@ -86,21 +86,35 @@ var (
 				"key":      map[string]any{"type": "string"},
 				"value":    map[string]any{},
 				"operator": map[string]any{"enum": client.Operators},
-				"scope":    map[string]any{"enum": []string{"log", "resource"}},
+				"scope":    map[string]any{"enum": []string{"log", "resource", "column"}},
 			},
 			"required":             []string{"key"},
 			"additionalProperties": false,
 		},
-		"description": `ANDed, e.g. [{"key":"http.route","value":"/api/pay"}]. value: string, number or list (any of). operator: exact if omitted. scope: inferred (k8s.*, host.*, service.* are resource).`,
+		"description": `ANDed, e.g. [{"key":"http.route","value":"/api/pay"}]. value: string, number or list (any of). operator: exact if omitted. scope: inferred (k8s.*, host.*, service.* are resource); column: message, trace_id, span_id, pattern, pattern_version.`,
+	}}
+	// propFiltersShort stands for propFilters in every tool but query_logs:
+	// the catalogue carries the full item schema once (every tool's schema
+	// sits in the model's context on every turn).
+	propFiltersShort = prop{name: "filters", schema: map[string]any{
+		"type": "array", "items": map[string]any{"type": "object"},
+		"description": "As in query_logs: [{key, value, operator, scope}], ANDed.",
 	}}
 	propProject = prop{name: "project_id", required: true, schema: map[string]any{
 		"type": "integer", "minimum": 1, "description": "PostHog project id.",
 	}}
 )
 
-// commonFilterProps are the window and filter arguments of the log tools.
+// commonFilterProps are the window and filter arguments of the log tools,
+// with the full filter schema (query_logs).
 func commonFilterProps() []prop {
 	return []prop{propDateFrom, propDateTo, propSeverity, propServices, propSearch, propFilters}
+}
+
+// sharedFilterProps are commonFilterProps with filters described by
+// reference to query_logs: every other tool.
+func sharedFilterProps() []prop {
+	return []prop{propDateFrom, propDateTo, propSeverity, propServices, propSearch, propFiltersShort}
 }
 
 // withProject appends project_id when the variant needs it.

@@ -22,14 +22,14 @@ func listServicesTool() *tool {
 		name:  NameListServices,
 		scope: ScopeRead,
 		define: func(v variant) mcp.Tool {
-			props := append(commonFilterProps(),
+			props := append(sharedFilterProps(),
 				prop{name: "name_search", schema: str("Substring of the service name.")},
 				prop{name: "limit", schema: integer("Default 25.", 1, maxServicesLimit)},
 				propFormat,
 			)
 			return newTool(NameListServices,
 				"Start here: services logging in the window by volume, with errors, error rate, share and a trend sparkline with spikes. "+
-					"Gives the exact names for services filters.",
+					"Gives the exact names for services filters. Next: get_sparkline (when), get_log_patterns (what).",
 				withProject(v, props), readOnlyTool("List services"))
 		},
 		handle: handler(handleListServices),

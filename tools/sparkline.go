@@ -20,13 +20,13 @@ func getSparklineTool() *tool {
 		name:  NameGetSparkline,
 		scope: ScopeRead,
 		define: func(v variant) mcp.Tool {
-			props := append(commonFilterProps(),
+			props := append(sharedFilterProps(),
 				prop{name: "breakdown", schema: map[string]any{"enum": []string{"severity", "service"}}},
 				propFormat,
 			)
 			return newTool(NameGetSparkline,
 				"Log volume over time per severity or service: totals, sparkline, and spikes with their exact window as a ready query_logs call. "+
-					"Finds when a problem started.",
+					"Finds when a problem started; then get_log_patterns on that window.",
 				withProject(v, props), readOnlyTool("Log volume over time"))
 		},
 		handle: handler(handleGetSparkline),

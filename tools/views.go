@@ -46,7 +46,7 @@ func manageViewsTool() *tool {
 					prop{name: "name", schema: str("create/update.")},
 					prop{name: "pinned", schema: boolean("Pinned for the team.")},
 				)
-				for _, p := range commonFilterProps() {
+				for _, p := range sharedFilterProps() {
 					if p.name != "search" {
 						props = append(props, p)
 					}
