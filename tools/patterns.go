@@ -13,11 +13,11 @@ import (
 )
 
 const (
-	defaultPatternsLimit   = 15
-	maxPatternsLimit       = 50
-	defaultPatternChars    = 200
-	maxPatternExamples     = 3
-	fewBaselineLines int64 = 100 // below this, "new" means little
+	defaultPatternsLimit       = 15
+	maxPatternsLimit           = 50
+	defaultPatternChars        = 200
+	maxPatternExamples         = 3
+	fewBaselineLines     int64 = 100 // below this, "new" means little
 )
 
 func getLogPatternsTool() *tool {
