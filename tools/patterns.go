@@ -144,6 +144,7 @@ func handleGetLogPatterns(ctx context.Context, e *env, r *request[patternsArgs])
 		}
 		rep.fromDiff(res)
 	}
+	rep.shortenPivots(ctx, r.auth)
 	return answer(r.json, rep.text, rep.json)
 }
 

@@ -57,8 +57,10 @@ type patternRow struct {
 	before    *int64   // baseline estimated count, when in both windows
 	examples  []string // sanitised, cut
 	query     map[string]any
-	noPivot   string // why no exact query_logs call is printed
-	approx    bool   // the pivot may return a few more lines than the pattern
+	pivotArgs filterArgs // query, before printing
+	regex     string     // the full match_regex when query pivots on it
+	noPivot   string     // why no exact query_logs call is printed
+	approx    bool       // the pivot may return a few more lines than the pattern
 }
 
 func (r *patternsReport) fromPatterns(res *client.PatternsResult) {
@@ -142,7 +144,7 @@ func (r *patternsReport) row(class string, p client.Pattern, win timerange.Windo
 		}
 		row.examples = append(row.examples, line)
 	}
-	row.query, row.noPivot, row.approx = r.pivot(p, win)
+	r.pivot(&row, p, win)
 	return row
 }
 
@@ -151,56 +153,68 @@ func (r *patternsReport) row(class string, p client.Pattern, win timerange.Windo
 // key (contract 11): match_patterns with pattern_version, else match_regex,
 // else match_literal. A key that sanitising would change is not printed:
 // a masked key would match nothing, and the raw one may carry a secret.
-func (r *patternsReport) pivot(p client.Pattern, win timerange.Window) (map[string]any, string, bool) {
+func (r *patternsReport) pivot(row *patternRow, p client.Pattern, win timerange.Window) {
 	clean := r.e.clean.String
 	var pivot []filterArg
-	approx := false
 	stored := len(p.MatchPatterns) > 0 && p.PatternVersion != nil
 	switch {
 	case stored:
 		for _, m := range p.MatchPatterns {
 			if clean(m) != m {
-				return nil, "its pattern keys hold masked content", false
+				row.noPivot = "its pattern keys hold masked content"
+				return
 			}
 		}
 		pivot = []filterArg{
 			{Key: "pattern", Value: slices.Clone(p.MatchPatterns), Scope: "column"},
-			{Key: "pattern_version", Value: *p.PatternVersion, Scope: "column"},
+			{Key: "pattern_version", Value: float64(*p.PatternVersion), Scope: "column"},
 		}
-		approx = p.MatchPatternsOmitted > 0
+		row.approx = p.MatchPatternsOmitted > 0
 	case p.MatchRegex != "" && clean(p.MatchRegex) == p.MatchRegex:
 		pivot = []filterArg{{Key: "message", Operator: "regex", Value: p.MatchRegex, Scope: "column"}}
+		row.regex = p.MatchRegex
 	case p.MatchLiteral != "" && clean(p.MatchLiteral) == p.MatchLiteral:
 		pivot = []filterArg{{Key: "message", Operator: "icontains", Value: p.MatchLiteral, Scope: "column"}}
-		approx = true // a literal also matches lines of other templates containing it
+		row.approx = true // a literal also matches lines of other templates containing it
 	case p.MatchRegex != "" || p.MatchLiteral != "":
-		return nil, "its match keys hold masked content", false
+		row.noPivot = "its match keys hold masked content"
+		return
 	default:
-		return nil, "PostHog gave no match key", false
+		row.noPivot = "PostHog gave no match key"
+		return
 	}
-	base := r.args.filterArgs
-	q := map[string]any{"date_from": isoTime(win.From), "date_to": isoTime(win.To)}
-	if len(base.Severity) > 0 {
-		q["severity"] = base.Severity
-	}
-	if len(base.Services) > 0 {
-		q["services"] = base.Services
-	}
-	if base.Search != "" {
-		q["search"] = base.Search
-	}
+	args := r.args.filterArgs
+	args.DateFrom, args.DateTo = isoTime(win.From), isoTime(win.To)
 	if !stored {
 		// Mined patterns: the same template text can occur in other
 		// services and levels; narrow to this pattern's (contract 11).
 		if s := exactServices(p.Services, clean); s != nil {
-			q["services"] = s
+			args.Services = s
 		}
 		if s := patternSeverities(p.SeverityCounts); s != nil {
-			q["severity"] = s
+			args.Severity = s
 		}
 	}
-	q["filters"] = append(slices.Clone(base.Filters), pivot...)
-	return q, "", approx
+	args.Filters = append(slices.Clone(args.Filters), pivot...)
+	row.pivotArgs, row.query = args, pivotQuery(args)
+}
+
+// pivotQuery is a pivot's query_logs arguments as printed.
+func pivotQuery(a filterArgs) map[string]any {
+	q := map[string]any{"date_from": a.DateFrom, "date_to": a.DateTo}
+	if len(a.Severity) > 0 {
+		q["severity"] = a.Severity
+	}
+	if len(a.Services) > 0 {
+		q["services"] = a.Services
+	}
+	if a.Search != "" {
+		q["search"] = a.Search
+	}
+	if len(a.Filters) > 0 {
+		q["filters"] = a.Filters
+	}
+	return q
 }
 
 // exactServices returns the pattern's services when they can be passed
