@@ -20,7 +20,7 @@ import (
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/tools"
 )
 
-var allToolNames = []string{"explain_log", "get_attribute_values", "get_sparkline", "list_attributes", "list_services", "manage_views", "query_logs"}
+var allToolNames = []string{"count_logs", "explain_log", "get_attribute_values", "get_log_patterns", "get_sparkline", "list_attributes", "list_services", "manage_views", "query_logs"}
 
 func TestHTTPProtocolVersions(t *testing.T) {
 	f := newHTTPFixture(t, tools.Config{}, nil)

@@ -112,7 +112,7 @@ func TestThroughMCPClient(t *testing.T) {
 				names = append(names, tool.Name)
 			}
 			slices.Sort(names)
-			if strings.Join(names, ",") != "get_attribute_values,get_sparkline,list_attributes,list_services,manage_views,query_logs" {
+			if strings.Join(names, ",") != "count_logs,get_attribute_values,get_log_patterns,get_sparkline,list_attributes,list_services,manage_views,query_logs" {
 				t.Errorf("read-only catalogue: %v", names)
 			}
 			res, err := c.CallTool(ctx, mcp.CallToolRequest{Params: mcp.CallToolParams{Name: NameQueryLogs, Arguments: map[string]any{"limit": 3}}})
