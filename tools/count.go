@@ -27,7 +27,7 @@ func countLogsTool() *tool {
 			props := append(sharedFilterProps(),
 				prop{name: "group_by", schema: map[string]any{
 					"type": "array", "maxItems": maxGroupBy,
-					"items":       map[string]any{"type": []string{"string", "object"}},
+					"items":       map[string]any{"anyOf": []any{map[string]any{"type": "string"}, map[string]any{"type": "object"}}},
 					"description": `Up to 4 keys: service, severity, trace_id, or an attribute (e.g. service.version, k8s.pod.name); {"key","scope"} to set its scope.`,
 				}},
 				prop{name: "order_by", schema: map[string]any{"enum": []string{"logs", "errors", "last_seen"}}},

@@ -1,4 +1,4 @@
-// Package tools implements the seven MCP tools of posthog-logs-mcp: what
+// Package tools implements the nine MCP tools of posthog-logs-mcp: what
 // each accepts, what it asks PostHog (through package client), and what
 // it prints for an agent.
 //
@@ -11,7 +11,10 @@
 //     sparkline.go (get_sparkline), attributes.go (list_attributes and
 //     get_attribute_values), explain.go (explain_log), views.go
 //     (manage_views), with views_filters.go translating a view's stored
-//     filters to and from our vocabulary.
+//     filters to and from our vocabulary; patterns.go (get_log_patterns)
+//     with patterns_render.go (sections, pivots) and pivot.go (short
+//     regex pivots proven exact by counts); count.go (count_logs) with
+//     count_render.go.
 //   - handler.go: the typed wrapper every handler goes through:
 //     handler[A] decodes strictly into A, runs A's check(), and resolves
 //     what A embeds (projectArgs → auth, filterArgs → filters and window,

@@ -3,6 +3,7 @@ package tools
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -250,5 +251,47 @@ func BenchmarkRenderPatterns(b *testing.B) {
 		r := &patternsReport{e: e, args: args, win: renderWin}
 		r.fromPatterns(res)
 		_ = r.text()
+	}
+}
+
+func TestShortRegexesAreSupersets(t *testing.T) {
+	w := `[^\s=:,;()]*[0-9@][^\s=:,;()]*`
+	full := `^\s*failed\s+to\s+apply\s+promotion\s+` + w + `\s+to\s+order\s+(?:[^\s]+):\s+TypeError:\s+Cannot\s+read\s+properties\s+of\s+undefined\s+\(reading\s+'percentOff'\)\s+at\s+applyDiscount\s+\(/app/dist/pricing/discounts\.js:` + w + `\)\s+at\s+CheckoutController\.post\s+\(/app/dist/http/checkout\.js:` + w + `\)\s+context:\s+promotion=` + w + `\s*$`
+	sibling := strings.Replace(full, `CheckoutController\.post`, `Layer\.handle`, 1)
+	lines := []string{
+		"failed to apply promotion BF25 to order ord_1: TypeError: Cannot read properties of undefined (reading 'percentOff')\n    at applyDiscount (/app/dist/pricing/discounts.js:88)\n    at CheckoutController.post (/app/dist/http/checkout.js:12) context: promotion=BF25",
+		"  failed to apply promotion X9 to order o: TypeError: Cannot read properties of undefined (reading 'percentOff') at applyDiscount (/app/dist/pricing/discounts.js:1) at CheckoutController.post (/app/dist/http/checkout.js:2) context: promotion=7",
+	}
+	shorts := shortRegexes(full, []string{full, sibling})
+	if len(shorts) == 0 {
+		t.Fatal("no short form")
+	}
+	fullRE := regexp.MustCompile(full)
+	for _, s := range shorts {
+		if len(s) >= len(full) {
+			t.Errorf("not shorter: %d >= %d", len(s), len(full))
+		}
+		re, err := regexp.Compile(s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		for _, l := range lines {
+			if !fullRE.MatchString(l) {
+				t.Fatalf("test line does not match the full regex: %q", l)
+			}
+			if !re.MatchString(l) {
+				t.Errorf("short form %s misses %q", s, l)
+			}
+		}
+	}
+	// The first short form keeps the pair of tokens the sibling lacks.
+	if !strings.Contains(shorts[0], `CheckoutController\.post`) {
+		t.Errorf("first short form does not tell the sibling apart: %s", shorts[0])
+	}
+	if regexTokens(`^a\s+(b\s+c)\s+[\s+]d$`) == nil || len(regexTokens(`^a\s+(b\s+c)\s+[\s+]d$`)) != 3 {
+		t.Errorf("tokens: %q", regexTokens(`^a\s+(b\s+c)\s+[\s+]d$`))
+	}
+	if shortRegexes(`^short\s+regex$`, nil) != nil {
+		t.Error("a short regex was shortened")
 	}
 }

@@ -3,6 +3,8 @@ package tools
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/sandbox"
 )
 
@@ -85,7 +88,7 @@ func (m *mcpSession) countOf(args string) int64 {
 func (m *mcpSession) rowsOf(args string) int64 {
 	m.t.Helper()
 	var out struct {
-		Returned   int64  `json:"returned"`
+		Shown      int64  `json:"shown"`
 		NextCursor string `json:"next_cursor"`
 	}
 	text := m.ok(NameQueryLogs, withArg(withArg(args, "limit", 1000), "format", "json"))
@@ -94,7 +97,7 @@ func (m *mcpSession) rowsOf(args string) int64 {
 		if err := json.Unmarshal([]byte(text), &out); err != nil {
 			m.t.Fatalf("query_logs json: %v\n%s", err, text)
 		}
-		n += out.Returned
+		n += out.Shown
 		if out.NextCursor == "" {
 			return n
 		}
@@ -195,9 +198,12 @@ func TestPatternCallsReturnTheirLines(t *testing.T) {
 // the baseline.
 func TestPatternsCompareCallsReturnTheirLines(t *testing.T) {
 	m := newMCPSession(t, "2025-11-25")
-	text := m.ok(NameGetLogPatterns, `{"date_from":"2026-11-25T12:00:00Z","date_to":"2026-11-25T12:30:00Z","services":["checkout"],"compare":"previous"}`)
-	if strings.HasPrefix(text, "UNSUPPORTED") {
+	text, isErr := m.call(NameGetLogPatterns, `{"date_from":"2026-11-25T12:00:00Z","date_to":"2026-11-25T12:30:00Z","services":["checkout"],"compare":"previous"}`)
+	if isErr && strings.HasPrefix(text, "UNSUPPORTED") {
 		t.Skip("the sandbox does not offer logs/patterns_diff yet")
+	}
+	if isErr {
+		t.Fatal(text)
 	}
 	if !strings.Contains(text, "vs baseline 2026-11-25T11:30:00Z → 2026-11-25T12:00:00Z") || !strings.Contains(text, "new (") {
 		t.Fatalf("comparison:\n%s", text)
@@ -242,6 +248,36 @@ func TestCountGroupCallsReturnTheirLines(t *testing.T) {
 		m.ok(NameQueryLogs, c[1])
 		if got := m.countOf(c[1]); got != out.Groups[i].Lines {
 			t.Errorf("group %d has %d lines, its call selects %d: %s", i, out.Groups[i].Lines, got, c[1])
+		}
+	}
+}
+
+// TestOlderPostHogIsUnsupported: a PostHog without the summary endpoints
+// (404) gives UNSUPPORTED results that name the way on.
+func TestOlderPostHogIsUnsupported(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"type":"invalid_request","code":"not_found","detail":"Not found."}`))
+	}))
+	defer srv.Close()
+	cl, err := client.New(client.Options{Host: srv.URL, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := New(Config{Client: cl, PinnedProject: 1, Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := WithCaller(context.Background(), Caller{Key: "phx_test", Project: 1})
+	for _, c := range []struct{ tool, args, want string }{
+		{NameGetLogPatterns, `{}`, "UNSUPPORTED: this PostHog does not offer log patterns (an older deployment). Go on with query_logs"},
+		{NameGetLogPatterns, `{"compare":"day_before"}`, "UNSUPPORTED: this PostHog does not offer log patterns"},
+		{NameCountLogs, `{"group_by":["service"]}`, "UNSUPPORTED: this PostHog cannot count by group"},
+	} {
+		res := ts.Call(ctx, c.tool, json.RawMessage(c.args))
+		if text := resultText(t, res); !res.IsError || !strings.HasPrefix(text, c.want) {
+			t.Errorf("%s %s: %s", c.tool, c.args, text)
 		}
 	}
 }
