@@ -12,5 +12,5 @@ var toolExamples = map[string]string{
 	NameManageViews:        `{"action":"list"}`,
 	NameExplainLog:         `{"uuid":"<uuid printed by query_logs>","timestamp":"<its timestamp>"}`,
 	NameGetLogPatterns:     `{"date_from":"-3h","services":["checkout"],"severity":["error"]}`,
-	NameCountLogs:          `{"date_from":"-3h","services":["checkout"],"severity":["error"],"group_by":["service.version"]}`,
+	NameCountLogs:          `{"date_from":"-3h","services":["checkout"],"severity":["error"]}`,
 }
