@@ -79,8 +79,8 @@ func TestConfiguredKeyProblemsAnswerEveryCall(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestServer(t, sb.URL, tools.Config{PinnedProject: tt.pinned}, nil)
 			c := serveStdioPipe(t, s, tt.key, "2025-11-25")
-			if n := len(listTools(t, c)); n != 7 {
-				t.Fatalf("%d tools listed, want the full catalogue of 7", n)
+			if n := len(listTools(t, c)); n != 9 {
+				t.Fatalf("%d tools listed, want the full catalogue of 9", n)
 			}
 			for _, name := range []string{"list_services", "query_logs", "manage_views"} {
 				text, isError, err := callTool(c, name, map[string]any{"action": "list"})
@@ -130,8 +130,8 @@ func TestUnreachablePostHogIsRetried(t *testing.T) {
 	defer remote.Close()
 
 	for name, c := range map[string]*mcpclient.Client{"stdio": stdio, "http": remote} {
-		if n := len(listTools(t, c)); n != 7 {
-			t.Fatalf("%s: %d tools listed while PostHog is down, want all 7", name, n)
+		if n := len(listTools(t, c)); n != 9 {
+			t.Fatalf("%s: %d tools listed while PostHog is down, want all 9", name, n)
 		}
 		text, isError, err := callTool(c, "list_services", map[string]any{})
 		if err != nil || !isError || !strings.HasPrefix(text, "UPSTREAM_ERROR") ||

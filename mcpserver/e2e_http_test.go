@@ -242,7 +242,7 @@ func checkCatalogue(t *testing.T, cat map[string]mcp.Tool, wantWrite bool) {
 	} else if !slices.Equal(enum, []string{"list", "get"}) || !readOnlyHint {
 		t.Fatalf("manage_views enum %v readOnlyHint %v, want [list get] and read-only", enum, readOnlyHint)
 	}
-	if len(cat) != 6 && !wantWrite || len(cat) != 7 && wantWrite {
+	if len(cat) != 8 && !wantWrite || len(cat) != 9 && wantWrite {
 		t.Fatalf("catalogue %v", toolNames(cat))
 	}
 }
@@ -312,7 +312,7 @@ func TestConcurrentCallersNeverMix(t *testing.T) {
 	f := newHTTPFixture(t, tools.Config{}, nil)
 	f.sb.ResetRequests()
 	keys := map[string]string{"fullmarker": sandbox.KeyFull, "readmarker": sandbox.KeyReadOnly}
-	wantTools := map[string]int{"fullmarker": 7, "readmarker": 6}
+	wantTools := map[string]int{"fullmarker": 9, "readmarker": 8}
 
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)

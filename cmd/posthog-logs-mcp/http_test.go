@@ -67,8 +67,8 @@ func TestHTTPTransportBinary(t *testing.T) {
 		wantTools int
 	}{
 		// On loopback, a request without a key uses the server's own.
-		{"server key on loopback", nil, 7},
-		{"caller's own read-only key", map[string]string{"Authorization": "Bearer " + sandbox.KeyReadOnly}, 6},
+		{"server key on loopback", nil, 9},
+		{"caller's own read-only key", map[string]string{"Authorization": "Bearer " + sandbox.KeyReadOnly}, 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr, err := transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPHeaders(tc.headers))

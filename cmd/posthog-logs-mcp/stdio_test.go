@@ -109,8 +109,8 @@ func TestStdioProtocolVersions(t *testing.T) {
 			if got := c.ProtocolVersion(); got != version {
 				t.Fatalf("negotiated %q, want %q", got, version)
 			}
-			if n := len(listTools(t, c)); n != 7 {
-				t.Fatalf("%d tools, want 7", n)
+			if n := len(listTools(t, c)); n != 9 {
+				t.Fatalf("%d tools, want 9", n)
 			}
 			text, isError, err := callTool(c, "list_services", map[string]any{"date_from": "-3h"})
 			if err != nil || isError || !strings.Contains(text, "checkout") {
@@ -320,8 +320,8 @@ func TestStdioStartsDespitePostHogProblems(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := startStdio(t, mcp.ProtocolVersion20251125, tt.env)
-			if n := len(listTools(t, c)); n != 7 {
-				t.Fatalf("%d tools listed, want 7", n)
+			if n := len(listTools(t, c)); n != 9 {
+				t.Fatalf("%d tools listed, want 9", n)
 			}
 			for _, name := range []string{"list_services", "query_logs"} {
 				text, isError, err := callTool(c, name, map[string]any{})
