@@ -110,3 +110,42 @@ func TestProjectResolution(t *testing.T) {
 		t.Errorf("unpinned without project_id, key scoped to 3 and 12: %v", err)
 	}
 }
+
+func TestColumnScopeFilters(t *testing.T) {
+	cases := []struct {
+		f       filterArg
+		typ     string
+		wantErr string
+	}{
+		{f: filterArg{Key: "message", Operator: "regex", Value: "^a", Scope: "column"}, typ: "log"},
+		{f: filterArg{Key: "pattern", Value: []any{"a <*>"}, Scope: "column"}, typ: "log"},
+		{f: filterArg{Key: "pattern_version", Value: 7.0, Scope: "column"}, typ: "log"},
+		{f: filterArg{Key: "trace_id", Value: "4bf92f3577b34da6a3ce929d0e0e4736", Scope: "column"}, typ: "log"},
+		{f: filterArg{Key: "pattern", Value: "x"}, typ: "log_attribute"}, // without the scope, an attribute named pattern
+		{f: filterArg{Key: "http.route", Value: "/x", Scope: "column"}, wantErr: `scope "column" takes the keys message, trace_id, span_id, pattern, pattern_version`},
+		{f: filterArg{Key: "x", Value: "1", Scope: "col"}, wantErr: `"column" (message, trace_id, span_id, pattern, pattern_version)`},
+	}
+	for _, tc := range cases {
+		p, err := tc.f.toProperty(0)
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%+v: err %v, want %q", tc.f, err, tc.wantErr)
+			}
+		case err != nil:
+			t.Errorf("%+v: %v", tc.f, err)
+		case p.Type != tc.typ:
+			t.Errorf("%+v: type %s, want %s", tc.f, p.Type, tc.typ)
+		}
+	}
+	// A view holding a pattern pivot reads back with the column scope, so
+	// it round-trips.
+	raw, err := client.EncodeFilterGroup([]client.PropertyFilter{{Key: "pattern_version", Type: "log", Operator: "exact", Value: 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := fromPostHog(client.ViewFilters{FilterGroup: raw})
+	if err != nil || len(q.Filters) != 1 || q.Filters[0].Scope != "column" {
+		t.Errorf("view filters: %+v %v", q.Filters, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
@@ -72,6 +73,10 @@ func fromPostHog(f client.ViewFilters) (viewQuery, error) {
 				fa.Scope = "resource"
 			case "log_attribute":
 				fa.Scope = "log"
+			case "log":
+				if !slices.Contains(builtinLogKeys, p.Key) {
+					fa.Scope = "column" // pattern, pattern_version: columns only with the scope
+				}
 			}
 			q.Filters = append(q.Filters, fa)
 		}
