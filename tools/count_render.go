@@ -167,7 +167,7 @@ func (r groupsReport) text() string {
 		}
 		if shown == 0 {
 			// How to pass any group back: the first row's arguments, ready to paste.
-			fmt.Fprintf(&b, "a group as arguments (any tool): %s\n", strings.TrimSuffix(strings.TrimPrefix(compactJSON(r.groupArgs(row)), "{"), "}"))
+			fmt.Fprintf(&b, "a group as filter arguments: %s\n", strings.TrimSuffix(strings.TrimPrefix(compactJSON(r.groupArgs(row)), "{"), "}"))
 		}
 		fmt.Fprintf(&b, "→ query_logs %s\n", compactJSON(r.drill(row)))
 		shown++

@@ -11,6 +11,6 @@ var toolExamples = map[string]string{
 	NameGetAttributeValues: `{"key":"service.version","date_from":"-3h","services":["checkout"]}`,
 	NameManageViews:        `{"action":"list"}`,
 	NameExplainLog:         `{"uuid":"<uuid printed by query_logs>","timestamp":"<its timestamp>"}`,
-	NameGetLogPatterns:     `{"date_from":"-3h","services":["checkout"],"severity":["error"]}`,
-	NameCountLogs:          `{"date_from":"-3h","services":["checkout"],"severity":["error"]}`,
+	NameGetLogPatterns:     `{"date_from":"-3h","services":["checkout"],"severity":["error"],"compare":"previous"}`,
+	NameCountLogs:          `{"date_from":"-3h","services":["checkout"],"severity":["error"],"group_by":["service.version"]}`,
 }

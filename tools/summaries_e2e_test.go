@@ -199,9 +199,6 @@ func TestPatternCallsReturnTheirLines(t *testing.T) {
 func TestPatternsCompareCallsReturnTheirLines(t *testing.T) {
 	m := newMCPSession(t, "2025-11-25")
 	text, isErr := m.call(NameGetLogPatterns, `{"date_from":"2026-11-25T12:00:00Z","date_to":"2026-11-25T12:30:00Z","services":["checkout"],"compare":"previous"}`)
-	if isErr && strings.HasPrefix(text, "UNSUPPORTED") {
-		t.Skip("the sandbox does not offer logs/patterns_diff yet")
-	}
 	if isErr {
 		t.Fatal(text)
 	}
@@ -229,9 +226,6 @@ func TestCountGroupCallsReturnTheirLines(t *testing.T) {
 		t.Errorf("count: %s", total)
 	}
 	text, isErr := m.call(NameCountLogs, `{"date_from":"-3h","services":["checkout"],"severity":["error"],"group_by":["service.version",{"key":"k8s.pod.name","scope":"resource"}]}`)
-	if isErr && strings.HasPrefix(text, "UNSUPPORTED") {
-		t.Skip("the sandbox does not offer logs/group-by yet")
-	}
 	if isErr {
 		t.Fatal(text)
 	}
