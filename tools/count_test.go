@@ -23,7 +23,7 @@ func TestGroupByArguments(t *testing.T) {
 		{raw: `[{"key":"span_id","scope":"column"}]`, want: []client.GroupBy{{Key: "span_id", Source: "column"}}},
 		{raw: `[{"key":"http.route","scope":"column"}]`, err: `scope "column" takes severity, trace_id or span_id`},
 		{raw: `[{"key":"a","scope":"attr"}]`, err: `group_by[0].scope must be`},
-		{raw: `[{"key":"a","scop":"log"}]`, err: `each group_by item is a key`},
+		{raw: `[{"key":"a","scop":"log"}]`, err: `"scop" in group_by[0]; did you mean "scope"?`},
 		{raw: `[""]`, err: "group_by[0]: the key is empty"},
 		{raw: `["service","service.name"]`, err: "group_by[1]: service.name is listed twice"},
 		{raw: `[1]`, err: "group_by"},
