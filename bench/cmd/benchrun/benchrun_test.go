@@ -92,8 +92,12 @@ func TestParseFlags(t *testing.T) {
 		wantErr bool
 		check   func(*options) bool
 	}{
-		{"defaults run everything", nil, false, func(o *options) bool {
-			return o.only["stdio"] && o.only["cold"] && o.only["http"] && o.calls == 300 && o.clients == 32
+		{"defaults run everything but the abuse measurements", nil, false, func(o *options) bool {
+			return o.only["stdio"] && o.only["cold"] && o.only["http"] && o.calls == 300 && o.clients == 32 && !o.only["burst"] && !o.only["soak"]
+		}},
+		{"abuse measurements by name", []string{"-only", "burst,flood,soak,stdiolimits", "-burst-calls", "8"}, false, func(o *options) bool {
+			return o.only["burst"] && o.only["flood"] && o.only["soak"] && o.only["stdiolimits"] && !o.only["http"] &&
+				o.soak.burstCalls == 8 && o.soak.burstSize == 30<<20 && o.soak.floodKeys == 2000
 		}},
 		{"only one", []string{"-only", "cold"}, false, func(o *options) bool { return o.only["cold"] && !o.only["http"] }},
 		{"unknown measurement", []string{"-only", "disk"}, true, nil},

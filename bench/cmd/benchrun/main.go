@@ -111,8 +111,8 @@ func parseFlags(args []string) (*options, error) {
 	if o.loadgen != "raw" && o.loadgen != "mcp" {
 		return nil, fmt.Errorf("-loadgen: want raw or mcp, got %q", o.loadgen)
 	}
-	if o.calls < 1 || o.coldStarts < 1 || o.clients < 1 || o.duration <= 0 {
-		return nil, errors.New("-calls, -cold-starts, -clients and -duration must be positive")
+	if o.calls < 1 || o.coldStarts < 1 || o.clients < 1 || o.duration <= 0 || o.soak.burstCalls < 1 || o.soak.floodKeys < 1 || o.soak.soakCalls < 1 || o.soak.soakConc < 1 {
+		return nil, errors.New("-calls, -cold-starts, -clients, -duration and the -burst-calls, -flood-keys, -soak-calls and -soak-clients counts must be positive")
 	}
 	return o, nil
 }

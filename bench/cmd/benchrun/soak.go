@@ -364,6 +364,9 @@ func measureBurst(ctx context.Context, bin string, sb *sandbox.Server, o soakOpt
 	return sec, nil
 }
 
+// floodTime is how long the key flood is spread over.
+const floodTime = 5 * time.Second
+
 // introspectionFront counts key checks and slows them down; everything
 // else passes to the sandbox.
 type introspectionFront struct {
@@ -426,9 +429,18 @@ func measureFlood(ctx context.Context, bin string, sb *sandbox.Server, o soakOpt
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	floodStart := time.Now()
+	// The keys are spread evenly over floodTime (64 flooders at most at
+	// once), so that the known and the new key are tried during the flood
+	// however fast the server refuses keys.
+	interval := floodTime / time.Duration(o.floodKeys)
 	for range 64 {
 		wg.Go(func() {
-			for next.Add(1) <= int64(o.floodKeys) {
+			for {
+				i := next.Add(1)
+				if i > int64(o.floodKeys) {
+					return
+				}
+				time.Sleep(time.Until(floodStart.Add(time.Duration(i) * interval)))
 				c := *flooder
 				c.key = randomKey()
 				status, _, err := c.post(ctx, 1, "tools/list", nil)
@@ -442,7 +454,7 @@ func measureFlood(ctx context.Context, bin string, sb *sandbox.Server, o soakOpt
 	}
 
 	// During the flood: a known key, and a key never seen before.
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(time.Second)
 	var knownWorst time.Duration
 	for range 5 {
 		t := time.Now()
@@ -463,7 +475,7 @@ func measureFlood(ctx context.Context, bin string, sb *sandbox.Server, o soakOpt
 	}
 	stillFlooding := next.Load() < int64(o.floodKeys)
 	wg.Wait()
-	floodTime := time.Since(floodStart)
+	floodElapsed := time.Since(floodStart)
 	front.delay.Store(0)
 	// Let aggregated log lines of the flood's interval come out.
 	time.Sleep(11 * time.Second)
@@ -475,7 +487,7 @@ func measureFlood(ctx context.Context, bin string, sb *sandbox.Server, o soakOpt
 	sec.check("known key: slowest tools/list during the flood", ms(knownWorst), "never slowed (< 100 ms)", knownWorst < 100*time.Millisecond)
 	sec.check("new legitimate key: first tools/list", ms(newKeyLatency), "< 1 s", newKeyLatency < time.Second && status == http.StatusOK)
 	sec.add("flood answers by HTTP status", statuses.String())
-	sec.add("flood duration (64 concurrent flooders)", ms(floodTime))
+	sec.add("flood duration (keys sent evenly over "+floodTime.String()+", at most 64 at once)", ms(floodElapsed))
 	if !stillFlooding {
 		sec.note("the flood had already ended when the new key was tried")
 	}
@@ -495,11 +507,29 @@ func measureSoak(ctx context.Context, bin string, sb *sandbox.Server, o soakOpti
 	defer stopServer(p.cmd)
 	pid := p.cmd.Process.Pid
 	args := queryArgs(sb)
-	warm := newMCPCaller(p.url, sandbox.KeyFull, "", time.Minute)
-	defer warm.close()
-	if out, text := warm.callTool(ctx, tools.NameQueryLogs, args); out != "ok" {
-		return nil, fmt.Errorf("warm-up call: %s: %s", out, text)
+	clients := make([]*mcpCaller, o.soakConc)
+	for i := range clients {
+		clients[i] = newMCPCaller(p.url, sandbox.KeyFull, "", time.Minute)
+		defer clients[i].close()
 	}
+	// Warm up at the soak's concurrency, so that the starting point already
+	// holds the connections (and their goroutines) the soak reuses.
+	var warmWG sync.WaitGroup
+	var warmErr atomic.Value
+	for _, c := range clients {
+		warmWG.Go(func() {
+			for range 5 {
+				if out, text := c.callTool(ctx, tools.NameQueryLogs, args); out != "ok" {
+					warmErr.Store(fmt.Errorf("warm-up call: %s: %s", out, text))
+				}
+			}
+		})
+	}
+	warmWG.Wait()
+	if err, _ := warmErr.Load().(error); err != nil {
+		return nil, err
+	}
+	time.Sleep(2 * time.Second)
 	rss0, _, _ := processMemory(pid)
 	g0 := p.goroutines()
 
@@ -519,10 +549,8 @@ func measureSoak(ctx context.Context, bin string, sb *sandbox.Server, o soakOpti
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
-	for range o.soakConc {
-		c := newMCPCaller(p.url, sandbox.KeyFull, "", time.Minute)
+	for _, c := range clients {
 		wg.Go(func() {
-			defer c.close()
 			for {
 				i := next.Add(1)
 				if i > int64(o.soakCalls) {
@@ -548,6 +576,7 @@ func measureSoak(ctx context.Context, bin string, sb *sandbox.Server, o soakOpti
 	sec.add("resident memory: start / peak (VmHWM) / end (after 15 s idle)", fmt.Sprintf("%s / %s / %s", mib(rss0), mib(hwm), mib(rssEnd)))
 	sec.add("goroutines: start / peak / end", fmt.Sprintf("%s / %s / %s", count(int64(g0)), count(sampler.peakGoroutines.Load()), count(int64(gEnd))))
 	sec.check("goroutines back to the start level", count(int64(gEnd)), fmt.Sprintf("≤ start + 5 (%s)", count(int64(g0))), g0 >= 0 && gEnd <= g0+5)
+	sec.note("start: after a warm-up of 5 calls per client and 2 s idle (the clients' and upstream keep-alive connections are open); end: after the soak and 15 s idle")
 	sec.note("a fault precedes one call in four, cycling: 429 without Retry-After, 503, 502 HTML, connection reset, garbage 200, 8 MiB answer, 40 MiB answer (over the client's 32 MiB cap); a fault may hit any client's call")
 	return sec, nil
 }
