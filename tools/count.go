@@ -118,7 +118,7 @@ func (g groupByArg) dimension(i int) (dimension, error) {
 	case "column":
 		c, ok := groupColumns[key]
 		if !ok || c.Source != client.GroupByColumn {
-			return dimension{}, fmt.Errorf("group_by[%d]: scope \"column\" takes severity, trace_id or span_id, not %q", i, key)
+			return dimension{}, fmt.Errorf("group_by[%d]: scope \"column\" takes severity, trace_id or span_id, not %s", i, echoQ(key))
 		}
 		label := key
 		if key == "severity_level" {
@@ -126,7 +126,7 @@ func (g groupByArg) dimension(i int) (dimension, error) {
 		}
 		return dimension{label: label, group: c}, nil
 	}
-	return dimension{}, fmt.Errorf(`group_by[%d].scope must be "log", "resource" or "column" (got %q)`, i, g.Scope)
+	return dimension{}, fmt.Errorf(`group_by[%d].scope must be "log", "resource" or "column" (got %s)`, i, echoQ(g.Scope))
 }
 
 func (a *countArgs) check() error {
@@ -136,7 +136,7 @@ func (a *countArgs) check() error {
 	switch a.OrderBy {
 	case "", "logs", "errors", "last_seen":
 	default:
-		return fmt.Errorf(`order_by must be "logs", "errors" or "last_seen" (got %q)`, a.OrderBy)
+		return fmt.Errorf(`order_by must be "logs", "errors" or "last_seen" (got %s)`, echoQ(a.OrderBy))
 	}
 	limit, err := limitArg(a.Limit, defaultCountLimit, maxCountLimit)
 	a.limit = limit
@@ -152,7 +152,7 @@ func (a *countArgs) dimensions() ([]dimension, error) {
 		}
 		for _, prev := range dims {
 			if prev.group == d.group {
-				return nil, fmt.Errorf("group_by[%d]: %s is listed twice", i, d.label)
+				return nil, fmt.Errorf("group_by[%d]: %s is listed twice", i, echo(d.label))
 			}
 		}
 		dims = append(dims, d)

@@ -65,6 +65,16 @@ func TestEchoesAreSanitised(t *testing.T) {
 		{NameManageViews, map[string]any{"action": "get", "short_id": hostile}},
 		{NameManageViews, map[string]any{"action": "delete", "short_id": hostile}},
 		{NameExplainLog, map[string]any{"uuid": hostile, "timestamp": hostile}},
+		{NameGetLogPatterns, map[string]any{"date_from": "-3h", "services": []string{"checkout"}, "search": hostile}},
+		{NameGetLogPatterns, map[string]any{"date_from": "-3h", "services": []string{"checkout"}, "severity": []string{"error"}, "filters": []map[string]any{{"key": "k", "value": hostile, "operator": "not_icontains"}}}},
+		{NameGetLogPatterns, map[string]any{"compare": hostile}},
+		{NameGetLogPatterns, map[string]any{"baseline_from": hostile}},
+		{NameGetLogPatterns, map[string]any{"services": []string{hostile}, "compare": "previous"}},
+		{NameCountLogs, map[string]any{"date_from": "-3h", "group_by": []string{"service"}, "filters": []map[string]any{{"key": "k", "value": hostile, "operator": "not_icontains"}}}},
+		{NameCountLogs, map[string]any{"group_by": []any{map[string]any{"key": hostile, "scope": hostile}}}},
+		{NameCountLogs, map[string]any{"group_by": []any{map[string]any{"key": hostile, "scope": "column"}}}},
+		{NameCountLogs, map[string]any{"group_by": []string{hostile, hostile}}},
+		{NameCountLogs, map[string]any{"order_by": hostile, "search": hostile}},
 	}
 	for _, c := range calls {
 		for _, format := range []string{"", "json"} {

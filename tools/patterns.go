@@ -78,7 +78,7 @@ func (a *patternsArgs) check() error {
 	switch a.Compare {
 	case "", "previous", "day_before", "week_before":
 	default:
-		return fmt.Errorf(`compare must be "previous", "day_before" or "week_before" (got %q)`, a.Compare)
+		return fmt.Errorf(`compare must be "previous", "day_before" or "week_before" (got %s)`, echoQ(a.Compare))
 	}
 	switch {
 	case a.Compare != "" && (a.BaselineFrom != "" || a.BaselineTo != ""):

@@ -385,8 +385,9 @@ func sparklineFloat(vals []float64) string {
 	return sparkline(counts)
 }
 
-// compactJSON marshals v without escaping <, > and & (templates are full
-// of them), so a printed call reads as the agent will send it.
+// compactJSON is safeJSON without escaping <, > and & (regexes and
+// templates are full of them), so a printed call reads as the agent will
+// send it; hidden characters are still written as \u escapes.
 func compactJSON(v any) string {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -394,7 +395,7 @@ func compactJSON(v any) string {
 	if err := enc.Encode(v); err != nil {
 		return "{}"
 	}
-	return strings.TrimSuffix(buf.String(), "\n")
+	return escapeHidden(strings.TrimSuffix(buf.String(), "\n"))
 }
 
 type patternsJSON struct {
