@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -618,31 +617,73 @@ func TestSandboxPatterns(t *testing.T) {
 	}
 }
 
-// TestSandboxNewEndpoints: patterns_diff and group-by either answer sanely or, where the
-// sandbox does not serve them, come back as unsupported (the older-deployment path).
+// TestSandboxNewEndpoints: patterns_diff, group-by and the live-tail checkpoint, typed,
+// agree with what the sandbox serves and with one another.
 func TestSandboxNewEndpoints(t *testing.T) {
 	sb := startSandbox(t)
 	c, _ := sandboxClient(t, sb)
 	ctx := context.Background()
 	window := Filters{From: sb.Now().Add(-time.Hour), To: sb.Now()}
+
 	diff, err := c.PatternsDiff(ctx, fullAuth, PatternsDiffQuery{Filters: window, BaselineFrom: window.From.Add(-time.Hour), BaselineTo: window.From})
-	switch e := (*Error)(nil); {
-	case err == nil:
-		if diff.Current.From.IsZero() || len(diff.Entries) == 0 {
-			t.Errorf("diff %+v", diff)
-		}
-	case errors.As(err, &e) && e.Kind == KindUnsupported:
-	default:
-		t.Errorf("patterns_diff: %v", err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	groups, err := c.GroupBy(ctx, fullAuth, GroupByQuery{Filters: window, GroupBys: []GroupBy{{Key: "service.name", Source: GroupByResource}}})
-	switch e := (*Error)(nil); {
-	case err == nil:
-		if len(groups.Groups) == 0 || groups.TotalLogs == 0 {
-			t.Errorf("groups %+v", groups)
+	if !diff.Current.From.Equal(window.From) || !diff.Baseline.To.Equal(window.From) || len(diff.Entries) == 0 || diff.Current.TotalCount == 0 {
+		t.Errorf("diff windows %+v / %+v, %d entries", diff.Current, diff.Baseline, len(diff.Entries))
+	}
+	order := map[string]int{DiffNew: 0, DiffRateShift: 1, DiffGone: 2, DiffUnchanged: 3}
+	last := 0
+	for _, e := range diff.Entries {
+		rank, ok := order[e.Classification]
+		if !ok || rank < last || e.Pattern.Pattern == "" {
+			t.Fatalf("entry %+v out of order or unknown", e)
 		}
-	case errors.As(err, &e) && e.Kind == KindUnsupported:
-	default:
-		t.Errorf("group-by: %v", err)
+		last = rank
+		if e.Classification == DiffRateShift && e.RateRatio == nil || e.Classification == DiffNew && (e.RateRatio != nil || e.BaselineEstimatedCount != nil) {
+			t.Errorf("entry fields do not fit its class: %+v", e)
+		}
+	}
+
+	// Lines lacking a dimension are not counted: compare with the lines that have one.
+	withService := window
+	withService.Properties = []PropertyFilter{{Key: "service.name", Type: TypeLogResourceAttribute, Operator: "is_set"}}
+	total, err := c.Count(ctx, fullAuth, withService)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := c.GroupBy(ctx, fullAuth, GroupByQuery{Filters: window, GroupBys: []GroupBy{{Key: "service.name", Source: GroupByResource}, {Key: "severity_level", Source: GroupByColumn}}, Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, g := range groups.Groups {
+		if len(g.Values) != 2 || g.LastSeen.IsZero() || g.ErrorCount > g.LogCount {
+			t.Errorf("group %+v", g)
+		}
+		sum += g.LogCount
+	}
+	if groups.Truncated || sum != groups.TotalLogs || groups.TotalLogs != total || groups.TotalGroups != len(groups.Groups) {
+		t.Errorf("groups sum to %d, total_logs %d, count %d, %d of %d groups", sum, groups.TotalLogs, total, len(groups.Groups), groups.TotalGroups)
+	}
+
+	// Live tail: the first page's checkpoint, sent back, asks only for lines ingested since.
+	page, err := c.QueryLogs(ctx, fullAuth, LogsQuery{Filters: Filters{From: window.From}, Limit: 5})
+	if err != nil || len(page.Results) == 0 {
+		t.Fatalf("%+v %v", page, err)
+	}
+	checkpoint := page.Results[0].Checkpoint()
+	if checkpoint.IsZero() || page.Results[0].ObservedTimestamp == "" {
+		t.Fatalf("row without a checkpoint: %+v", page.Results[0])
+	}
+	tail, err := c.QueryLogs(ctx, fullAuth, LogsQuery{Filters: Filters{From: window.From}, LiveLogsCheckpoint: checkpoint, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tail.Results {
+		observed, err := ParseTime(r.ObservedTimestamp)
+		if err != nil || observed.Before(checkpoint) {
+			t.Errorf("tail row observed %q before the checkpoint %v", r.ObservedTimestamp, checkpoint)
+		}
 	}
 }
