@@ -124,7 +124,7 @@ func TestHTTPWithoutServerKeyRequiresCallerKeys(t *testing.T) {
 }
 
 // TestSecondSignalEndsShutdown: SIGTERM starts a graceful shutdown that
-// waits for in-flight calls (up to 15 s); a second signal, an operator's
+// waits for in-flight calls (up to --shutdown-grace); a second signal, an operator's
 // second Ctrl-C, must end the process at once.
 func TestSecondSignalEndsShutdown(t *testing.T) {
 	held := make(chan struct{}, 8)
