@@ -427,13 +427,13 @@ func (mw *minedWindow) patternJSON(g *patternGroup) patternJSON {
 
 // pivots builds the regex and the literal that select the group's lines.
 // The literal must be a substring of every line (case-insensitively): the
-// longest literal stretch is tried first, then the longest single token.
+// longest stretch that is one is taken.
 func (g *patternGroup) pivots() (regex, literal string) {
 	m := masker{withPieces: true}
 	m.run(g.members[0].body)
 	regex = templateRegex(m.pieces, g.kinds)
-	for _, candidate := range []string{templateLiteral(m.pieces), longestLiteralToken(m.pieces)} {
-		if candidate != "" && g.allContain(strings.ToLower(candidate)) {
+	for _, candidate := range literalCandidates(m.pieces) {
+		if g.allContain(strings.ToLower(candidate)) {
 			return regex, candidate
 		}
 	}

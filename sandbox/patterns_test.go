@@ -426,3 +426,29 @@ func callHeaders(t testing.TB, srv *Server, method, key, path string, body any, 
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: data}
 }
+
+// TestLiteralCandidates: literals never span a variable or whitespace that
+// is not a single space, so each is a substring of the body.
+func TestLiteralCandidates(t *testing.T) {
+	cases := []struct {
+		body string
+		want []string
+	}{
+		{"User 42 not found", []string{"not found", "User"}},
+		{"boom: TypeError: bad thing\n    at f (/a.js:1:2)", []string{"boom: TypeError: bad thing", "at f (/a.js:", ":", ")"}},
+		{"42 17", nil},
+	}
+	for _, c := range cases {
+		m := masker{withPieces: true}
+		m.run(c.body)
+		got := literalCandidates(m.pieces)
+		if strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("%q: %q, want %q", c.body, got, c.want)
+		}
+		for _, l := range got {
+			if !strings.Contains(c.body, l) {
+				t.Errorf("%q: literal %q is not in the body", c.body, l)
+			}
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"cmp"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -86,12 +88,13 @@ func (m *masker) scan(s string, quotes bool) {
 		c := s[i]
 		switch {
 		case isSpace(c):
+			from := i
 			for i < n && isSpace(s[i]) {
 				i++
 			}
 			if i < n {
 				m.tmpl = append(m.tmpl, ' ')
-				m.piece(pieceSpace, " ")
+				m.piece(pieceSpace, s[from:i]) // the body's own whitespace, for literals
 			}
 		case c == '"' && quotes:
 			end := quoteEnd(s, i)
@@ -305,37 +308,27 @@ func variableRegex(kind uint8) string {
 	return "(?:" + strings.Join(alts, "|") + ")"
 }
 
-// templateLiteral is the longest stretch of a template without a variable,
-// as it appears in the given body (whitespace runs taken verbatim only when
-// they are single spaces). Empty when the template is all variables.
-func templateLiteral(pieces []piece) string {
-	best, cur := "", ""
+// literalCandidates are the stretches of a body without a variable and
+// without whitespace other than single spaces, longest first: each is a
+// substring of that body, and of every line of the template whose
+// whitespace there is the same.
+func literalCandidates(pieces []piece) []string {
+	var out []string
+	cur := ""
 	flush := func() {
-		if t := strings.TrimSpace(cur); len(t) > len(best) {
-			best = t
+		if t := strings.TrimSpace(cur); t != "" {
+			out = append(out, t)
 		}
 		cur = ""
 	}
 	for _, p := range pieces {
-		switch p.kind {
-		case 0, pieceSpace:
+		if p.kind == 0 || p.kind == pieceSpace && p.text == " " {
 			cur += p.text
-		default:
+		} else {
 			flush()
 		}
 	}
 	flush()
-	return best
-}
-
-// longestLiteralToken is the fallback literal: the longest literal piece
-// with no space in it.
-func longestLiteralToken(pieces []piece) string {
-	best := ""
-	for _, p := range pieces {
-		if p.kind == 0 && len(strings.TrimSpace(p.text)) > len(best) {
-			best = strings.TrimSpace(p.text)
-		}
-	}
-	return best
+	slices.SortStableFunc(out, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	return out
 }
