@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +34,7 @@ func TestVersionAndUsage(t *testing.T) {
 		{"missing key", environ(), nil, 2, "", []string{"POSTHOG_PERSONAL_API_KEY", "--sandbox"}},
 		{"missing key for call", environ(), []string{"call", "list_services", "{}"}, 2, "", []string{"POSTHOG_PERSONAL_API_KEY", "--sandbox"}},
 		{"unknown flag", environ(), []string{"--frobnicate"}, 2, "", []string{"frobnicate"}},
+		{"bad log format", environ(), []string{"--log-format", "xml"}, 2, "", []string{"--log-format"}},
 		{"unknown command", environ(), []string{"dance"}, 2, "", []string{`unknown command "dance"`}},
 		{"bad transport", environ(), []string{"--transport", "carrier-pigeon"}, 2, "", []string{"--transport"}},
 		{"bad project id", environ("POSTHOG_PERSONAL_API_KEY=phx_x", "POSTHOG_PROJECT_ID=abc"), nil, 2, "", []string{"POSTHOG_PROJECT_ID"}},
@@ -178,4 +182,52 @@ func TestSandboxCommand(t *testing.T) {
 	}
 
 	stopWithSIGTERM(t, cmd, 10*time.Second)
+}
+
+// TestVersionNamesTheBuild: --version prints the module version, and the
+// VCS revision the binary was built from when the build could stamp it (a
+// plain git checkout; a git worktree, whose .git is a file, cannot).
+func TestVersionNamesTheBuild(t *testing.T) {
+	stdout, stderr, code := runBinary(t, environ(), "--version")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d stderr %q", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "posthog-logs-mcp ") || !strings.Contains(stdout, runtime.Version()) ||
+		!strings.Contains(stdout, runtime.GOOS+"/"+runtime.GOARCH) {
+		t.Fatalf("--version: %q", stdout)
+	}
+	root, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Logf("not a git checkout (%v): revision not checked", err)
+		return
+	}
+	if fi, err := os.Stat(filepath.Join(strings.TrimSpace(string(root)), ".git")); err != nil || !fi.IsDir() {
+		t.Log("a git worktree: the go command stamps no revision there, not checked")
+		return
+	}
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev := strings.TrimSpace(string(head)); !strings.Contains(stdout, "revision "+rev) {
+		t.Fatalf("--version %q lacks revision %s", stdout, rev)
+	}
+}
+
+// TestLogFormatJSON: --log-format json writes one JSON object per log line
+// on stderr, for log collectors.
+func TestLogFormatJSON(t *testing.T) {
+	_, stderr, code := runBinary(t, environ("POSTHOG_HOST=http://127.0.0.1:1", "POSTHOG_PERSONAL_API_KEY=phx_unused_00000000000000000000000"),
+		"--log-format", "json", "call", "list_services", "{}")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (the host is unreachable)\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	var entry map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &entry); err != nil || entry["level"] != "WARN" || entry["msg"] == nil || entry["time"] == nil {
+		t.Fatalf("first stderr line is not a JSON log entry (%v): %q", err, lines[0])
+	}
+	if !strings.HasPrefix(lines[len(lines)-1], "UPSTREAM_ERROR") {
+		t.Fatalf("the result is not the last line: %q", stderr)
+	}
 }

@@ -36,6 +36,7 @@ type config struct {
 	sandbox        bool
 	version        bool
 	logLevel       slog.Level
+	logFormat      string
 	allowedHosts   []string
 	shutdownGrace  time.Duration
 	maxCalls       int
@@ -102,6 +103,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	fs.StringVar(&logLevel, "log-level", "info", "log level on stderr: debug, info, warn, error")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", mcpserver.DefaultShutdownGrace, "on SIGTERM, how long running tool calls may go on before they are answered CANCELLED")
 	fs.IntVar(&c.maxCalls, "max-concurrent-calls", mcpserver.DefaultMaxConcurrentCalls, "tool calls served at once; more wait up to 2 s, then get RATE_LIMITED")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format on stderr: text, or json (one object a line, for log collectors)")
 	fs.StringVar(&allowedHosts, "allowed-hosts", "", "extra comma-separated host names accepted in Host/Origin headers (http transport); * accepts any")
 
 	var positional []string
@@ -151,6 +153,9 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	if c.maxOutputChars < 0 {
 		return nil, usagef("--max-output-chars must be positive")
 	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return nil, usagef("--log-format must be text or json, not %q", c.logFormat)
+	}
 	if err := c.logLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return nil, usagef("--log-level must be debug, info, warn or error, not %q", logLevel)
 	}
@@ -180,6 +185,10 @@ func splitList(s string) []string {
 }
 
 // newLogger logs to stderr: stdout belongs to JSON-RPC in stdio mode.
-func newLogger(stderr io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+func newLogger(stderr io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(stderr, opts))
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 
@@ -57,10 +58,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exitUsage
 	}
 	if cfg.version {
-		fmt.Fprintln(stdout, "posthog-logs-mcp", versionString())
+		fmt.Fprintln(stdout, versionLine())
 		return exitOK
 	}
-	log := newLogger(stderr, cfg.logLevel)
+	log := newLogger(stderr, cfg.logLevel, cfg.logFormat)
 
 	if cfg.command == "sandbox" {
 		return runSandbox(ctx, cfg, stdout, log)
@@ -92,8 +93,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return exitOK
 }
 
+// versionLine is what --version prints: the version, the VCS revision the
+// binary was built from (with "modified" when the tree had uncommitted
+// changes) and its time, the Go version and the platform, so that a bug
+// report names the exact build.
+func versionLine() string {
+	line := "posthog-logs-mcp " + versionString()
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return line
+	}
+	vcs := map[string]string{}
+	for _, s := range bi.Settings {
+		vcs[s.Key] = s.Value
+	}
+	if rev := vcs["vcs.revision"]; rev != "" {
+		line += " revision " + rev
+		if vcs["vcs.modified"] == "true" {
+			line += " (modified)"
+		}
+		if t := vcs["vcs.time"]; t != "" {
+			line += " " + t
+		}
+	}
+	return line + " " + bi.GoVersion + " " + runtime.GOOS + "/" + runtime.GOARCH
+}
+
 // versionString prefers the linker-set version, then the module version
-// recorded by `go install`.
+// recorded by the build (by `go install module@version`, or derived from
+// the VCS by `go build` in a checkout).
 func versionString() string {
 	if version != "dev" {
 		return version

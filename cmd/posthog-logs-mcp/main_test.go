@@ -30,7 +30,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "posthog-logs-mcp")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// -buildvcs=auto: --version's revision comes from the VCS stamp, and
+	// some machines set GOFLAGS=-buildvcs=false.
+	build := exec.Command("go", "build", "-buildvcs=auto", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the binary:", err)
