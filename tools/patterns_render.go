@@ -56,7 +56,7 @@ type patternRow struct {
 	ratio     *float64 // more/less: current rate / baseline rate
 	before    *int64   // baseline estimated count, when in both windows
 	examples  []string // sanitised, cut
-	query     map[string]any
+	query     *pivotCall
 	pivotArgs filterArgs // query, before printing
 	regex     string     // the full match_regex when query pivots on it
 	noPivot   string     // why no exact query_logs call is printed
@@ -199,22 +199,20 @@ func (r *patternsReport) pivot(row *patternRow, p client.Pattern, win timerange.
 	row.pivotArgs, row.query = args, pivotQuery(args)
 }
 
+// pivotCall is a pivot's query_logs arguments as printed; its fields are
+// in the order a map of them would print, without a map's cost.
+type pivotCall struct {
+	DateFrom string      `json:"date_from"`
+	DateTo   string      `json:"date_to"`
+	Filters  []filterArg `json:"filters,omitempty"`
+	Search   string      `json:"search,omitempty"`
+	Services []string    `json:"services,omitempty"`
+	Severity []string    `json:"severity,omitempty"`
+}
+
 // pivotQuery is a pivot's query_logs arguments as printed.
-func pivotQuery(a filterArgs) map[string]any {
-	q := map[string]any{"date_from": a.DateFrom, "date_to": a.DateTo}
-	if len(a.Severity) > 0 {
-		q["severity"] = a.Severity
-	}
-	if len(a.Services) > 0 {
-		q["services"] = a.Services
-	}
-	if a.Search != "" {
-		q["search"] = a.Search
-	}
-	if len(a.Filters) > 0 {
-		q["filters"] = a.Filters
-	}
-	return q
+func pivotQuery(a filterArgs) *pivotCall {
+	return &pivotCall{DateFrom: a.DateFrom, DateTo: a.DateTo, Filters: a.Filters, Search: a.Search, Services: a.Services, Severity: a.Severity}
 }
 
 // exactServices returns the pattern's services when they can be passed
@@ -414,23 +412,23 @@ type patternsJSON struct {
 }
 
 type patternJSON struct {
-	Class         string         `json:"class,omitempty"`
-	Template      string         `json:"template"`
-	CharsCut      int            `json:"template_chars_cut,omitempty"`
-	Count         int64          `json:"count"`
-	Errors        int64          `json:"errors"`
-	Estimated     bool           `json:"estimated,omitempty"`
-	SharePct      float64        `json:"share_pct"`
-	RateRatio     *float64       `json:"rate_ratio,omitempty"`
-	BaselineCount *int64         `json:"baseline_count,omitempty"`
-	Services      []string       `json:"services,omitempty"`
-	FirstSeen     string         `json:"first_seen,omitempty"`
-	LastSeen      string         `json:"last_seen,omitempty"`
-	Sparkline     []float64      `json:"sparkline,omitempty"`
-	Examples      []string       `json:"examples,omitempty"`
-	Query         map[string]any `json:"query_logs,omitempty"`
-	Approximate   bool           `json:"query_approximate,omitempty"`
-	NoQuery       string         `json:"no_query_reason,omitempty"`
+	Class         string     `json:"class,omitempty"`
+	Template      string     `json:"template"`
+	CharsCut      int        `json:"template_chars_cut,omitempty"`
+	Count         int64      `json:"count"`
+	Errors        int64      `json:"errors"`
+	Estimated     bool       `json:"estimated,omitempty"`
+	SharePct      float64    `json:"share_pct"`
+	RateRatio     *float64   `json:"rate_ratio,omitempty"`
+	BaselineCount *int64     `json:"baseline_count,omitempty"`
+	Services      []string   `json:"services,omitempty"`
+	FirstSeen     string     `json:"first_seen,omitempty"`
+	LastSeen      string     `json:"last_seen,omitempty"`
+	Sparkline     []float64  `json:"sparkline,omitempty"`
+	Examples      []string   `json:"examples,omitempty"`
+	Query         *pivotCall `json:"query_logs,omitempty"`
+	Approximate   bool       `json:"query_approximate,omitempty"`
+	NoQuery       string     `json:"no_query_reason,omitempty"`
 }
 
 func (r *patternsReport) json() patternsJSON {

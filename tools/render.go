@@ -42,6 +42,7 @@ func sparkline(counts []int64) string {
 		}
 	}
 	var b strings.Builder
+	b.Grow(len(counts) * 3) // each block is 3 bytes of UTF-8
 	for _, c := range counts {
 		i := 0
 		if max > 0 && c > 0 {
