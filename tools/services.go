@@ -111,6 +111,7 @@ type servicesJSON struct {
 	Window        windowJSON         `json:"window"`
 	TotalServices int                `json:"total_services"`
 	BucketSec     int64              `json:"bucket_seconds,omitempty"`
+	Buckets       []string           `json:"buckets,omitempty"` // the start of each trend bucket
 	Services      []serviceTrendJSON `json:"services"`
 	Hints         []string           `json:"hints,omitempty"`
 }
@@ -124,6 +125,9 @@ type serviceTrendJSON struct {
 func (s servicesReport) json() servicesJSON {
 	win := s.chart.win
 	out := servicesJSON{Window: windowJSON{isoTime(win.From), isoTime(win.To)}, TotalServices: s.total, BucketSec: int64(s.chart.width / time.Second), Hints: s.hints}
+	for _, t := range s.chart.axis {
+		out.Buckets = append(out.Buckets, isoTime(t))
+	}
 	for _, svc := range s.shown {
 		t := s.trend[svc.Name] // keyed by the name as PostHog sent it
 		svc.Name = s.e.clean.String(svc.Name)
