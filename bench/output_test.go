@@ -29,7 +29,7 @@ func TestOutputRatio(t *testing.T) {
 	cases := []struct {
 		name string
 		args map[string]any
-		// maxRatio is the target the case must meet; 0 only reports.
+		// maxRatio is the bound the case must meet.
 		maxRatio float64
 	}{
 		{name: "last hour, all services", args: PageArgs(now.Add(-time.Hour), now), maxRatio: maxOutputRatio},
@@ -38,8 +38,12 @@ func TestOutputRatio(t *testing.T) {
 				map[string]any{"services": []string{"checkout"}, "severity": []string{"error"}}),
 			maxRatio: maxOutputRatio},
 		{name: "last day, earliest first", args: withArgs(PageArgs(now.Add(-24*time.Hour), now), map[string]any{"order": "earliest"}), maxRatio: maxOutputRatio},
-		{name: "last hour, whole bodies (max_body_chars 0)", args: withArgs(PageArgs(now.Add(-time.Hour), now), map[string]any{"max_body_chars": 0})},
-		{name: "last hour, format json", args: withArgs(PageArgs(now.Add(-time.Hour), now), map[string]any{"format": "json"})},
+		// Whole bodies cannot be cut, so the 40% target does not apply;
+		// the bound keeps what the layout saves (measured 40.3%).
+		{name: "last hour, whole bodies (max_body_chars 0)", args: withArgs(PageArgs(now.Add(-time.Hour), now), map[string]any{"max_body_chars": 0}), maxRatio: 0.45},
+		// JSON repeats field names on every row; it still drops what rows
+		// share and PostHog's unused fields (measured 63.4%).
+		{name: "last hour, format json", args: withArgs(PageArgs(now.Add(-time.Hour), now), map[string]any{"format": "json"}), maxRatio: 0.70},
 	}
 	sb := fixtureSandbox(t)
 	for _, tc := range cases {
@@ -68,7 +72,7 @@ func TestOutputRatio(t *testing.T) {
 			ratio := float64(textChars) / float64(jsonChars)
 			t.Logf("%d rows: query_logs text %d chars (%d bytes), PostHog results JSON %d chars (%d bytes): ratio %.1f%%",
 				rows, textChars, len(text), jsonChars, len(results), 100*ratio)
-			if tc.maxRatio > 0 && ratio > tc.maxRatio {
+			if ratio > tc.maxRatio {
 				t.Errorf("output ratio %.1f%% exceeds the %.0f%% target", 100*ratio, 100*tc.maxRatio)
 			}
 		})
