@@ -21,13 +21,20 @@ import (
 // per key (each introspection outlives the request that asked for it).
 func TestIntrospectionConcurrencyIsBounded(t *testing.T) {
 	var inflight, peak, total atomic.Int64
+	// PostHog holds every check until the callers have given up, so that
+	// no slot comes free during the burst (however slowly the callers'
+	// goroutines get scheduled).
+	hold := make(chan struct{})
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inflight.Add(1)
 		defer inflight.Add(-1)
 		total.Add(1)
 		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+		}
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"detail":"Personal API key found in request Authorization header is invalid."}`))
 	}))
@@ -51,6 +58,7 @@ func TestIntrospectionConcurrencyIsBounded(t *testing.T) {
 	if cached > maxConcurrentIntrospections {
 		t.Errorf("%d entries after callers gave up, want at most %d", cached, maxConcurrentIntrospections)
 	}
+	close(hold)
 	deadline := time.Now().Add(10 * time.Second)
 	for (inflight.Load() > 0 || len(r.slots) > 0) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

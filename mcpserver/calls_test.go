@@ -135,7 +135,8 @@ func TestDrainRefusesNewCalls(t *testing.T) {
 
 // TestMemoryIsReleasedAfterABurst: when the last call of a burst ends and
 // the heap holds enough garbage, memory goes back to the OS once, not
-// after every call, and not while calls run.
+// after every call, not more often than the interval, and not when there
+// is nothing worth reclaiming.
 func TestMemoryIsReleasedAfterABurst(t *testing.T) {
 	g := newCallGate(4, time.Second)
 	var released atomic.Int32
@@ -158,20 +159,34 @@ func TestMemoryIsReleasedAfterABurst(t *testing.T) {
 	}
 	burst(4)
 	waitFor(t, func() bool { return released.Load() == 1 }, "a release after the burst")
-	// The next burst ends within the interval: released when it is over.
-	g.releaseEvery = 100 * time.Millisecond
+
+	// A burst within the interval: no release now, one deferred to the
+	// interval's end.
 	burst(4)
-	time.Sleep(30 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
 	if n := released.Load(); n != 1 {
 		t.Fatalf("%d releases within the interval, want 1", n)
 	}
-	waitFor(t, func() bool { return released.Load() == 2 }, "the deferred release")
+	g.mu.Lock()
+	deferred := g.releasing != nil
+	g.lastRelease = time.Now().Add(-2 * time.Hour) // the interval is over
+	g.mu.Unlock()
+	if !deferred {
+		t.Fatal("no release deferred to the end of the interval")
+	}
+	g.stopTimers()
+	g.releaseAfterBurst()
+	if n := released.Load(); n != 2 {
+		t.Fatalf("%d releases at the end of the interval, want 2", n)
+	}
 
-	// Nothing worth releasing: no forced collection.
+	// Nothing worth reclaiming: no forced collection.
 	reclaimable.Store(1 << 20)
-	time.Sleep(110 * time.Millisecond)
+	g.mu.Lock()
+	g.lastRelease = time.Now().Add(-2 * time.Hour)
+	g.mu.Unlock()
 	burst(2)
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
 	if n := released.Load(); n != 2 {
 		t.Fatalf("%d releases with nothing to reclaim, want 2", n)
 	}
