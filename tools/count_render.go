@@ -64,8 +64,12 @@ func newGroupsReport(e *env, args countArgs, win timerange.Window, dims []dimens
 // the caller's: service and severity groups replace those arguments,
 // every other key adds a filter.
 func (r groupsReport) groupArgs(row groupRow) map[string]any {
+	return r.groupOnlyArgs(row, slices.Clone(r.args.Filters))
+}
+
+// groupOnlyArgs are the arguments that select one group, added to filters.
+func (r groupsReport) groupOnlyArgs(row groupRow, filters []filterArg) map[string]any {
 	q := map[string]any{}
-	filters := slices.Clone(r.args.Filters)
 	for i, d := range r.dims {
 		if i >= len(row.raw) {
 			break
@@ -166,8 +170,13 @@ func (r groupsReport) text() string {
 			continue
 		}
 		if shown == 0 {
-			// How to pass any group back: the first row's arguments, ready to paste.
-			fmt.Fprintf(&b, "a group as filter arguments: %s\n", strings.TrimSuffix(strings.TrimPrefix(compactJSON(r.groupArgs(row)), "{"), "}"))
+			// How to pass any group back: the first row's own arguments (the
+			// caller's filters are in the call below, not repeated here).
+			also := ""
+			if len(r.args.Filters) > 0 {
+				also = " (with the call's own filters)"
+			}
+			fmt.Fprintf(&b, "a group as filter arguments%s: %s\n", also, strings.TrimSuffix(strings.TrimPrefix(compactJSON(r.groupOnlyArgs(row, nil)), "{"), "}"))
 		}
 		fmt.Fprintf(&b, "→ query_logs %s\n", compactJSON(r.drill(row)))
 		shown++

@@ -2,13 +2,16 @@ package tools
 
 import (
 	"bytes"
+	"compress/flate"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
@@ -18,6 +21,22 @@ import (
 // cursorPrefix versions the cursor format so a future change can still
 // recognise (and politely refuse) old cursors.
 const cursorPrefix = "c1."
+
+// deflatedCursorPrefix marks a cursor whose JSON is deflated: long filters
+// (a pattern's regex pivot) repeat themselves and shrink to a third, and
+// every character of a cursor is read by the model.
+const deflatedCursorPrefix = "c2."
+
+// deflateAbove is the JSON length from which deflating pays for itself.
+const deflateAbove = 240
+
+// maxCursorJSON bounds what a deflated cursor may inflate to.
+const maxCursorJSON = 64 << 10
+
+var flateWriters = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.DefaultCompression)
+	return w
+}}
 
 // maxCursorLen bounds what we are willing to decode.
 const maxCursorLen = 16 << 10
@@ -47,6 +66,17 @@ func encodeCursor(s cursorState) string {
 	if err != nil {
 		panic(err) // only plain data: cannot fail
 	}
+	if len(b) > deflateAbove {
+		var buf bytes.Buffer
+		w := flateWriters.Get().(*flate.Writer)
+		w.Reset(&buf)
+		_, _ = w.Write(b) // writes to a bytes.Buffer cannot fail
+		_ = w.Close()
+		flateWriters.Put(w)
+		if buf.Len() < len(b) {
+			return deflatedCursorPrefix + base64.RawURLEncoding.EncodeToString(buf.Bytes())
+		}
+	}
 	return cursorPrefix + base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -59,12 +89,21 @@ var errBadCursor = errors.New("cursor is not valid: pass next_cursor exactly as 
 func decodeCursor(s string, now time.Time) (cursorState, error) {
 	var st cursorState
 	s = strings.TrimSpace(s)
-	if len(s) > maxCursorLen || !strings.HasPrefix(s, cursorPrefix) {
+	deflated := strings.HasPrefix(s, deflatedCursorPrefix)
+	if len(s) > maxCursorLen || !(deflated || strings.HasPrefix(s, cursorPrefix)) {
 		return st, errBadCursor
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(s[len(cursorPrefix):])
 	if err != nil {
 		return st, errBadCursor
+	}
+	if deflated {
+		// Bounded: a forged cursor must not inflate without limit.
+		r := flate.NewReader(bytes.NewReader(raw))
+		raw, err = io.ReadAll(io.LimitReader(r, maxCursorJSON+1))
+		if err != nil || len(raw) > maxCursorJSON {
+			return st, errBadCursor
+		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"compress/flate"
 	"encoding/base64"
 	"encoding/json"
 	"reflect"
@@ -206,5 +207,34 @@ func TestCursorsOfEveryFilterShapeContinue(t *testing.T) {
 	} {
 		out := h.ok(NameQueryLogs, args)
 		h.ok(NameQueryLogs, map[string]any{"cursor": nextCursorOf(t, out)})
+	}
+}
+
+// TestLongCursorsAreDeflated: a pattern's regex pivot repeats itself, and
+// the cursor carrying it is read by the model; deflated, it round-trips
+// exactly and is much shorter, and a forged deflate bomb is refused.
+func TestLongCursorsAreDeflated(t *testing.T) {
+	st := sampleCursor()
+	token := `[^\s=:,;()\[\]{}<>"'/|&?]*[0-9@][^\s=:,;()\[\]{}<>"'/|&?]*`
+	st.Props = []client.PropertyFilter{{Key: "message", Type: "log", Operator: "regex",
+		Value: `^\s*failed\s+to\s+apply\s+` + token + `\s+to\s+order\s+` + token + `:\s+` + token + `\s*$`}}
+	plain, _ := json.Marshal(st)
+	c := encodeCursor(st)
+	if !strings.HasPrefix(c, deflatedCursorPrefix) || len(c) > len(plain)*2/3 {
+		t.Errorf("cursor of %d JSON bytes is %d characters (%.12s…), want deflated to under two thirds", len(plain), len(c), c)
+	}
+	got, err := decodeCursor(c, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, st) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, st)
+	}
+	var bomb strings.Builder
+	w, _ := flate.NewWriter(&bomb, flate.BestCompression)
+	_, _ = w.Write([]byte(`{"p":1,"q":"` + strings.Repeat("a", 1<<20) + `"}`))
+	_ = w.Close()
+	if _, err := decodeCursor(deflatedCursorPrefix+base64.RawURLEncoding.EncodeToString([]byte(bomb.String())), testNow); err == nil {
+		t.Error("a cursor inflating to 1 MiB was accepted")
 	}
 }

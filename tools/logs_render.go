@@ -232,12 +232,17 @@ func (o *logsOutput) settle(k int) {
 	o.budgetCut = k < len(o.rows)
 	o.more, o.next = false, ""
 	if k > 0 && (k < len(o.rows) || o.hasMore) {
-		last := o.results[k-1]
-		next := o.st
-		next.AfterTS, next.AfterID = last.Timestamp, last.UUID
-		o.next = encodeCursor(next)
+		o.next = o.cursorAfter(k)
 		o.more = true
 	}
+}
+
+// cursorAfter is the cursor resuming after the first k rows.
+func (o *logsOutput) cursorAfter(k int) string {
+	last := o.results[k-1]
+	next := o.st
+	next.AfterTS, next.AfterID = last.Timestamp, last.UUID
+	return encodeCursor(next)
 }
 
 // size is the exact length of the output if it showed the first k rows
@@ -247,7 +252,14 @@ func (o *logsOutput) size(k int) int {
 	cursor := 0
 	if more {
 		last := o.results[k-1]
-		cursor = len(cursorPrefix) + base64.RawURLEncoding.EncodedLen(o.cursorBase+jsonStringLen(last.Timestamp)+jsonStringLen(last.UUID))
+		n := o.cursorBase + jsonStringLen(last.Timestamp) + jsonStringLen(last.UUID)
+		if n > deflateAbove {
+			// A deflated cursor's length is known only by making it (long
+			// filters only: the usual cursor is counted, not encoded).
+			cursor = len(o.cursorAfter(k))
+		} else {
+			cursor = len(cursorPrefix) + base64.RawURLEncoding.EncodedLen(n)
+		}
 	}
 	if o.st.Format == "json" {
 		n := o.jsonBase + len(strconv.Itoa(k)) - 1 + o.ends[k-1] - 1 // rows: their newlines become commas, less one
