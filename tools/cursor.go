@@ -59,6 +59,18 @@ type cursorState struct {
 	MaxBody  int                     `json:"b"`
 	NoAttrs  bool                    `json:"na,omitempty"`
 	Format   string                  `json:"fmt,omitempty"`
+	// Mode is "" (a plain page), modeTrace or modeWatch; see query_modes.go.
+	Mode string `json:"m,omitempty"`
+	// TraceStart is the timestamp of the trace's first line (offsets are
+	// counted from it); TraceSvcs the services met so far, in order.
+	TraceStart string   `json:"t0,omitempty"`
+	TraceSvcs  []string `json:"tsv,omitempty"`
+	// Checkpoint is PostHog's liveLogsCheckpoint to poll from; Seen the
+	// uuids at or after it already shown; Wait the seconds to watch.
+	Checkpoint string   `json:"cp,omitempty"`
+	Pending    string   `json:"cpn,omitempty"` // the newest checkpoint reported, adopted after paging
+	Seen       []string `json:"seen,omitempty"`
+	Wait       int      `json:"w,omitempty"`
 }
 
 func encodeCursor(s cursorState) string {
@@ -123,8 +135,11 @@ func (st *cursorState) check(now time.Time) error {
 		return errors.New("no project")
 	case st.Order != "latest" && st.Order != "earliest":
 		return errors.New("unknown order")
-	case st.AfterID == "" || !validPosition(st.AfterTS, st.AfterID):
+	case !(st.AfterID != "" && validPosition(st.AfterTS, st.AfterID)) && !(st.Mode == modeWatch && st.AfterTS == "" && st.AfterID == ""):
+		// Only a watch may start from no position (its checkpoint).
 		return errors.New("no valid position")
+	case !st.validMode():
+		return errors.New("mode fields do not match the mode")
 	case st.Limit < 1 || st.Limit > maxQueryLimit:
 		return errors.New("limit out of range")
 	case st.MaxBody < 0:
@@ -133,8 +148,14 @@ func (st *cursorState) check(now time.Time) error {
 		return errors.New("unknown format")
 	}
 	// The window must be one the arguments could have given.
-	win, err := timerange.Resolve(timerange.FormatTime(st.From), timerange.FormatTime(st.To), "", now)
-	if err != nil || !win.From.Equal(st.From) || !win.To.Equal(st.To) {
+	// A watch keeps its window open (no end).
+	open := st.Mode == modeWatch && st.To.IsZero()
+	to := timerange.FormatTime(st.To)
+	if open {
+		to = ""
+	}
+	win, err := timerange.Resolve(timerange.FormatTime(st.From), to, "", now)
+	if err != nil || !win.From.Equal(st.From) || (!open && !win.To.Equal(st.To)) {
 		return errors.New("window outside the accepted range")
 	}
 	sev, err := severities(st.Sev)

@@ -25,7 +25,14 @@
 //     severity, services, search, filters, project) and its JSON schemas.
 //   - logs_render.go, logs_clean.go, logs_attrs.go: query_logs output:
 //     sanitising rows, attributes printed once, the output budget.
-//   - cursor.go: self-contained, lossless query_logs cursors.
+//   - query_modes.go: query_logs' three ways in besides filters, each in
+//     its own file: query_trace.go (trace_id: one trace, offsets from its
+//     first line), query_around.go (around: the lines before and after
+//     one line, like grep -C), query_watch.go (wait_seconds: polling
+//     PostHog's live-tail checkpoint until new lines arrive); progress.go
+//     carries MCP progress notifications to long calls.
+//   - cursor.go: self-contained, lossless query_logs cursors (a trace
+//     cursor keeps the trace's first line, a watch cursor its checkpoint).
 //   - spikes.go: bucketed series and spike detection.
 //   - errors.go: the stable error codes every failure starts with.
 //

@@ -26,6 +26,8 @@ type cleanRow struct {
 	SpanID    string            `json:"span_id,omitempty"`
 	Attrs     map[string]string `json:"attributes,omitempty"`
 	Resource  map[string]string `json:"resource_attributes,omitempty"`
+	Offset    string            `json:"offset,omitempty"` // from the trace's first line (trace_id)
+	Anchor    bool              `json:"anchor,omitempty"` // the line asked about (around)
 }
 
 // logsOutput is a rendered query_logs page, printable as text or JSON.
@@ -64,6 +66,17 @@ type logsOutput struct {
 	window     string // the window as printed
 	budgetText string // the budget as printed
 	counter    byteCounter
+
+	// Set by query_logs' ways in (query_modes.go), as functions of the
+	// rows shown so that every candidate page is measured exactly: the
+	// first line instead of the usual header, the cursor (and whether
+	// there is more), the mode's JSON; and what to print when no row
+	// came, and before next_cursor.
+	headline  func(k int, more bool) string
+	cursorFor func(k int) (cursor string, more bool)
+	modeFor   func(k int) any
+	emptyText string
+	notes     []string
 }
 
 // renderLogs sanitises the page, finds what every row shares, and fits
@@ -77,10 +90,19 @@ func (e *env) renderLogs(st cursorState, page *client.LogsPage, view string) *lo
 
 // analyseLogs sanitises the rows and takes out of them what they share.
 func (e *env) analyseLogs(st cursorState, page *client.LogsPage, view string) *logsOutput {
+	return e.analyseLogsWith(st, page, view, nil)
+}
+
+// analyseLogsWith is analyseLogs with decorate applied to each sanitised
+// row (a trace offset, the anchor mark).
+func (e *env) analyseLogsWith(st cursorState, page *client.LogsPage, view string, decorate func(i int, r *cleanRow)) *logsOutput {
 	out := &logsOutput{st: st, results: page.Results, hasMore: page.HasMore, view: view, budget: e.cfg.MaxOutputChars}
 	out.rows = make([]cleanRow, len(page.Results))
 	for i, r := range page.Results {
 		out.rows[i] = e.cleanRow(r, st)
+		if decorate != nil {
+			decorate(i, &out.rows[i])
+		}
 	}
 	if !st.NoAttrs {
 		out.shared, out.varying = splitAttributes(out.rows)
@@ -119,7 +141,7 @@ func (e *env) analyseLogs(st cursorState, page *client.LogsPage, view string) *l
 	for _, r := range out.rows[min(1, len(out.rows)):] {
 		out.sharedTrace = out.sharedTrace && r.TraceID == out.rows[0].TraceID
 	}
-	if out.sharedTrace && st.Format != "json" {
+	if out.sharedTrace && st.Format != "json" && st.Mode != modeTrace { // a trace's headline names it
 		out.shared = append([]attrKV{{attrKey{"trace_id", false}, out.rows[0].TraceID}}, out.shared...)
 	}
 	out.header = out.sharedLine()
@@ -231,6 +253,10 @@ func (o *logsOutput) settle(k int) {
 	o.shown = k
 	o.budgetCut = k < len(o.rows)
 	o.more, o.next = false, ""
+	if o.cursorFor != nil {
+		o.next, o.more = o.cursorFor(k)
+		return
+	}
 	if k > 0 && (k < len(o.rows) || o.hasMore) {
 		o.next = o.cursorAfter(k)
 		o.more = true
@@ -248,6 +274,9 @@ func (o *logsOutput) cursorAfter(k int) string {
 // size is the exact length of the output if it showed the first k rows
 // laid out (k >= 1).
 func (o *logsOutput) size(k int) int {
+	if o.cursorFor != nil {
+		return o.modeSize(k)
+	}
 	more := k < len(o.rows) || o.hasMore
 	cursor := 0
 	if more {
@@ -274,6 +303,23 @@ func (o *logsOutput) size(k int) int {
 	o.counter = 0
 	o.writeText(&o.counter, k, more, k < len(o.rows), "")
 	return int(o.counter) + cursor
+}
+
+// modeSize is size for the ways in, whose cursor and JSON depend on the
+// rows shown beyond their position: both are built to be measured.
+func (o *logsOutput) modeSize(k int) int {
+	cursor, more := o.cursorFor(k)
+	if o.st.Format == "json" {
+		j := o.jsonEnvelope(k)
+		j.HasMore, j.NextCursor, j.BudgetCut = more, cursor, k < len(o.rows)
+		b, _ := json.Marshal(j)
+		// The envelope has no rows: they add their bytes, newlines
+		// becoming the commas between them.
+		return len(b) + o.ends[k-1] - 1
+	}
+	o.counter = 0
+	o.writeText(&o.counter, k, more, k < len(o.rows), cursor)
+	return int(o.counter)
 }
 
 // jsonStringLen is the length of s inside a JSON string, as encoding/json
@@ -337,8 +383,15 @@ func (o *logsOutput) appendRow(b []byte, r *cleanRow) []byte {
 		j, _ := json.Marshal(r)
 		return append(b, j...)
 	}
+	if r.Anchor {
+		b = append(b, "▶ "...)
+	}
 	b = append(b, r.Timestamp...)
 	b = append(b, ' ')
+	if r.Offset != "" {
+		b = append(b, r.Offset...)
+		b = append(b, ' ')
+	}
 	b = append(b, r.Level...)
 	for i := len(r.Level); i < 5; i++ {
 		b = append(b, ' ')
@@ -436,6 +489,17 @@ type textSink interface {
 // writeText writes the page as it would print with the first k rows laid
 // out; size uses it to measure candidate pages.
 func (o *logsOutput) writeText(b textSink, k int, more, budgetCut bool, cursor string) {
+	if o.headline != nil {
+		b.WriteString(o.headline(k, more))
+		b.WriteByte('\n')
+	} else {
+		o.writeHeader(b, k, more)
+	}
+	o.writeRows(b, k, more, budgetCut, cursor)
+}
+
+// writeHeader writes the usual first line: rows, order, window.
+func (o *logsOutput) writeHeader(b textSink, k int, more bool) {
 	b.WriteString(strconv.Itoa(k))
 	if k == 1 {
 		b.WriteString(" log")
@@ -460,6 +524,11 @@ func (o *logsOutput) writeText(b textSink, k int, more, budgetCut bool, cursor s
 		b.WriteString(" · more available")
 	}
 	b.WriteByte('\n')
+}
+
+// writeRows writes what follows the first line: what rows share, the
+// rows, the notes and the cursor.
+func (o *logsOutput) writeRows(b textSink, k int, more, budgetCut bool, cursor string) {
 	// What was taken out of the rows is printed whenever a row is: a
 	// page cut to one row still says its service and shared attributes.
 	if k > 0 && o.header != "" {
@@ -493,13 +562,20 @@ func (o *logsOutput) writeText(b textSink, k int, more, budgetCut bool, cursor s
 		b.WriteString(strconv.Itoa(k + 1))
 		b.WriteByte('\n')
 	}
-	if k == 0 {
+	if k == 0 && o.emptyText != "" {
+		b.WriteString(o.emptyText)
+		b.WriteByte('\n')
+	} else if k == 0 && o.headline == nil {
 		b.WriteString("No logs matched.")
 		if len(o.hints) > 0 {
 			b.WriteString(" Try: ")
 			b.WriteString(strings.Join(o.hints, "; "))
 			b.WriteByte('.')
 		}
+		b.WriteByte('\n')
+	}
+	for _, n := range o.notes {
+		b.WriteString(n)
 		b.WriteByte('\n')
 	}
 	if more {
@@ -521,6 +597,7 @@ type logsJSON struct {
 	Shared     *sharedJSON       `json:"same_on_every_row,omitempty"`
 	Rows       []json.RawMessage `json:"rows"`
 	Hints      []string          `json:"hints,omitempty"`
+	Mode       any               `json:"mode,omitempty"` // trace, around or watch details
 }
 
 // sharedJSON holds what every row has, split by scope as the rows are.
@@ -531,7 +608,7 @@ type sharedJSON struct {
 
 type windowJSON struct {
 	From string `json:"from"`
-	To   string `json:"to"`
+	To   string `json:"to,omitempty"` // absent: open (a watch)
 }
 
 func (o *logsOutput) json() logsJSON {
@@ -549,10 +626,17 @@ func (o *logsOutput) json() logsJSON {
 // jsonEnvelope is the JSON page showing k rows, without the rows and
 // without what depends on the last row shown (more, next_cursor).
 func (o *logsOutput) jsonEnvelope(k int) logsJSON {
+	to := ""
+	if !o.st.To.IsZero() {
+		to = isoTime(o.st.To)
+	}
 	j := logsJSON{
-		Window: windowJSON{isoTime(o.st.From), isoTime(o.st.To)},
+		Window: windowJSON{isoTime(o.st.From), to},
 		Order:  o.st.Order, View: o.view, Shown: k, Returned: len(o.rows),
 		Hints: o.hints, Rows: []json.RawMessage{},
+	}
+	if o.modeFor != nil {
+		j.Mode = o.modeFor(k)
 	}
 	if len(o.shared) > 0 && k > 0 {
 		j.Shared = &sharedJSON{}

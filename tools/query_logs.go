@@ -35,10 +35,11 @@ func queryLogsTool() *tool {
 				prop{name: "include_attributes", schema: boolean("Default true.")},
 				propFormat,
 			)
+			props = append(props, modeProps()...)
 			return newTool(NameQueryLogs,
 				"Find log lines, one compact line each (UTC time, level, service, body, varying attributes, uuid for explain_log). "+
 					"Raw rows are the last step: first narrow with list_services/get_sparkline and summarise with get_log_patterns/count_logs. Output is size-capped; next_cursor continues without loss. "+
-					"Printed trace_id/span_id are filter keys: follow one request across services.",
+					"Pass a printed trace_id as trace_id to follow that request across services.",
 				withProject(v, props), readOnlyTool("Query logs"))
 		},
 		handle: handler(handleQueryLogs),
@@ -55,17 +56,25 @@ type queryLogsArgs struct {
 	MaxBodyChars      *int   `json:"max_body_chars"`
 	IncludeAttributes *bool  `json:"include_attributes"`
 	Format            string `json:"format"`
+	modeArgs
 }
 
 // resolvesItself: a cursor carries its project and filters, and a saved
 // view's filters merge under the arguments before they are resolved.
 func (queryLogsArgs) resolvesItself() {}
 
+// check validates the ways in (trace_id, around, wait_seconds) and fills
+// the window each implies when none is given.
+func (a *queryLogsArgs) check() error { return a.modeArgs.checkModes(a) }
+
 func handleQueryLogs(ctx context.Context, e *env, r *request[queryLogsArgs]) *mcp.CallToolResult {
 	c, args := r.call, r.args
 	st, fromView, err := e.queryState(ctx, c, args)
 	if err != nil {
 		return toolError(err)
+	}
+	if res, ok := e.queryMode(ctx, c, args, st, fromView); ok {
+		return res
 	}
 	auth := client.Auth{Key: c.caller.Key, ProjectID: st.Project}
 	page, err := e.client.QueryLogs(ctx, auth, client.LogsQuery{

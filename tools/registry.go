@@ -59,6 +59,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives internal errors (never keys); nil means slog.Default().
 	Logger *slog.Logger
+	// WatchPoll is the first interval between polls of query_logs'
+	// wait_seconds (then ×1.5, at most 5× it); 0 means 1 s. Tests shorten it.
+	WatchPoll time.Duration
 }
 
 // DefaultMaxOutputChars keeps one tool result well under the 25k-token
@@ -236,7 +239,7 @@ func (ts *Toolset) Register(s *server.MCPServer) {
 			def = t.define(variant{})
 		}
 		s.AddTool(def, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			return ts.Call(ctx, t.name, req.GetRawArguments()), nil
+			return ts.Call(requestProgress(ctx, s, req), t.name, req.GetRawArguments()), nil
 		})
 	}
 }
