@@ -173,6 +173,9 @@ func handleCountLogs(ctx context.Context, e *env, r *request[countArgs]) *mcp.Ca
 			return upstreamError("count logs", err)
 		}
 		rep := countReport{win: r.win, count: n}
+		if n == 0 {
+			rep.hints = e.unknownServices(ctx, r.auth, r.args.Services, r.win.From)
+		}
 		return answer(r.json, rep.text, rep.json)
 	}
 	q := client.GroupByQuery{Filters: r.filters, OrderBy: countOrders[r.args.OrderBy], Limit: r.args.limit}
@@ -188,5 +191,8 @@ func handleCountLogs(ctx context.Context, e *env, r *request[countArgs]) *mcp.Ca
 		return upstreamError("count logs by group", err)
 	}
 	rep := newGroupsReport(e, r.args, r.win, dims, res)
+	if len(rep.rows) == 0 {
+		rep.hints = e.unknownServices(ctx, r.auth, r.args.Services, r.win.From)
+	}
 	return answer(r.json, rep.text, rep.json)
 }

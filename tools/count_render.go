@@ -14,14 +14,23 @@ import (
 type countReport struct {
 	win   timerange.Window
 	count int64
+	hints []string // unknown services, when nothing was counted
 }
 
 func (c countReport) text() string {
-	return fmt.Sprintf("%s lines · window %s (UTC)\n", thousands(c.count), c.win)
+	out := fmt.Sprintf("%s lines · window %s (UTC)\n", thousands(c.count), c.win)
+	if len(c.hints) > 0 {
+		out += "Check: " + strings.Join(c.hints, "; ") + ".\n"
+	}
+	return out
 }
 
 func (c countReport) json() map[string]any {
-	return map[string]any{"count": c.count, "window": windowJSON{isoTime(c.win.From), isoTime(c.win.To)}}
+	out := map[string]any{"count": c.count, "window": windowJSON{isoTime(c.win.From), isoTime(c.win.To)}}
+	if len(c.hints) > 0 {
+		out["hints"] = c.hints
+	}
+	return out
 }
 
 // drillRows is how many groups get a ready query_logs call.
@@ -35,6 +44,7 @@ type groupsReport struct {
 	rows        []groupRow
 	totalGroups int
 	totalLogs   int64
+	hints       []string // unknown services, when no group came back
 }
 
 type groupRow struct {
@@ -114,7 +124,7 @@ func (r groupsReport) drill(row groupRow) map[string]any {
 func (r groupsReport) labels() []string {
 	out := make([]string, len(r.dims))
 	for i, d := range r.dims {
-		out[i] = d.label
+		out[i] = echo(d.label) // a key is what the caller sent
 	}
 	return out
 }
@@ -133,6 +143,10 @@ func (r groupsReport) text() string {
 	}
 	b.WriteString(" · lines without a key are not counted\n")
 	if len(r.rows) == 0 {
+		if len(r.hints) > 0 {
+			b.WriteString("No lines in this window. Check: " + strings.Join(r.hints, "; ") + ".\n")
+			return b.String()
+		}
 		b.WriteString("No lines have these keys in this window. Check the keys with list_attributes (and their scope), or widen the window.\n")
 		return b.String()
 	}
@@ -190,6 +204,7 @@ type groupsJSON struct {
 	TotalGroups int         `json:"total_groups"`
 	TotalLogs   int64       `json:"total_logs"`
 	Groups      []groupJSON `json:"groups"`
+	Hints       []string    `json:"hints,omitempty"`
 }
 
 type groupJSON struct {
@@ -203,7 +218,7 @@ type groupJSON struct {
 
 func (r groupsReport) json() groupsJSON {
 	j := groupsJSON{Window: windowJSON{isoTime(r.win.From), isoTime(r.win.To)}, GroupBy: r.labels(),
-		TotalGroups: r.totalGroups, TotalLogs: r.totalLogs, Groups: []groupJSON{}}
+		TotalGroups: r.totalGroups, TotalLogs: r.totalLogs, Groups: []groupJSON{}, Hints: r.hints}
 	for _, row := range r.rows {
 		g := groupJSON{Values: row.values, Lines: row.lines, Errors: row.errors, Masked: row.masked}
 		if !row.lastSeen.IsZero() {

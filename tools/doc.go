@@ -32,9 +32,17 @@
 //     PostHog's live-tail checkpoint until new lines arrive); progress.go
 //     carries MCP progress notifications to long calls.
 //   - cursor.go: self-contained, lossless query_logs cursors (a trace
-//     cursor keeps the trace's first line, a watch cursor its checkpoint).
+//     cursor keeps the trace's first line, a watch cursor its checkpoint),
+//     checked as strictly as the arguments they stand for.
 //   - spikes.go: bucketed series and spike detection.
-//   - errors.go: the stable error codes every failure starts with.
+//   - echo.go: what a caller sent, repeated safely: echo/echoQ in
+//     messages and hints (sanitised like log content), followUp for ready
+//     calls (exact values, hidden characters escaped).
+//   - hints.go: hints that must be true: widerWindow (only when wider),
+//     unknownServices (the closest known name for a misspelt service).
+//   - errors.go: the stable error codes every failure starts with; what
+//     was refused before sending says "not sent"; writeError for writes
+//     whose outcome the answer does not prove.
 //
 // Handlers never return Go errors and never panic to the caller: every
 // failure is an isError result whose first word is a code

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
@@ -62,4 +63,22 @@ func (e *env) unknownServices(ctx context.Context, auth client.Auth, services []
 		hints = append(hints, h+"; list_services shows the exact names")
 	}
 	return hints
+}
+
+// widerOrFewer is the advice for an empty answer without a service to
+// blame: a wider window when one is wider, fewer filters when some were
+// given.
+func widerOrFewer(win timerange.Window, f filterArgs) string {
+	var tries []string
+	if w := widerWindow(win); w != "" {
+		tries = append(tries, w)
+	}
+	if len(f.Severity) > 0 || len(f.Services) > 0 || f.Search != "" || len(f.Filters) > 0 {
+		tries = append(tries, "fewer filters")
+	}
+	advice := "list_services shows who is logging."
+	if len(tries) > 0 {
+		advice = "Try " + strings.Join(tries, " or ") + "; " + advice
+	}
+	return advice
 }

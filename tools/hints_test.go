@@ -13,7 +13,7 @@ import (
 // "wider" window that is not wider.
 func TestHintsForAnUnknownService(t *testing.T) {
 	h := newHarness(t, sandbox.KeyFull, nil)
-	for _, tool := range []string{NameQueryLogs, NameListServices, NameGetSparkline} {
+	for _, tool := range []string{NameQueryLogs, NameListServices, NameGetSparkline, NameCountLogs, NameGetLogPatterns} {
 		for _, window := range []string{"-1h", "-7d"} {
 			for _, format := range []string{"text", "json"} {
 				out := h.ok(tool, map[string]any{"services": []string{"chekout"}, "date_from": window, "format": format})
@@ -28,7 +28,7 @@ func TestHintsForAnUnknownService(t *testing.T) {
 		}
 	}
 	// Without a service to blame, only a wider window is suggested.
-	for _, tool := range []string{NameQueryLogs, NameGetSparkline, NameListServices} {
+	for _, tool := range []string{NameQueryLogs, NameGetSparkline, NameListServices, NameGetLogPatterns} {
 		noMatch := map[string]any{"filters": []map[string]any{{"key": "no.such.key", "value": "x"}}}
 		for window, want := range map[string]string{"-1h": `date_from "-24h"`, "-24h": `date_from "-7d"`, "-7d": ""} {
 			noMatch["date_from"] = window

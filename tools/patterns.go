@@ -145,6 +145,9 @@ func handleGetLogPatterns(ctx context.Context, e *env, r *request[patternsArgs])
 		rep.fromDiff(res)
 	}
 	rep.shortenPivots(ctx, r.auth)
+	if rep.total == 0 && rep.baseline == nil {
+		rep.hints = e.unknownServices(ctx, r.auth, r.args.Services, r.win.From)
+	}
 	return answer(r.json, rep.text, rep.json)
 }
 

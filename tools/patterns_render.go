@@ -38,6 +38,7 @@ type patternsReport struct {
 	omitted                  int          // patterns not shown (limit)
 	unchanged                int          // comparison only
 	sections                 map[string]int
+	hints                    []string // unknown services, when no line came back
 }
 
 // patternRow is one printed pattern.
@@ -282,7 +283,11 @@ func (r *patternsReport) text() string {
 		fmt.Fprintf(&b, "warning: the baseline holds only %s lines, so \"new\" means little; compare with a busier window (compare \"day_before\", or baseline_from).\n", thousands(r.baselineTotal))
 	}
 	if r.total == 0 && r.baseline == nil {
-		b.WriteString("No lines in this window. Try a wider window (date_from \"-24h\") or fewer filters; list_services shows who is logging.\n")
+		advice := widerOrFewer(r.win, r.args.filterArgs)
+		if len(r.hints) > 0 {
+			advice = "Check: " + strings.Join(r.hints, "; ") + "."
+		}
+		b.WriteString("No lines in this window. " + advice + "\n")
 		return b.String()
 	}
 	countW, errW := 0, 0
@@ -405,6 +410,7 @@ type patternsJSON struct {
 	BaselineLines   *int64        `json:"baseline_lines,omitempty"`
 	BaselineSampled bool          `json:"baseline_sampled,omitempty"`
 	Warning         string        `json:"warning,omitempty"`
+	Hints           []string      `json:"hints,omitempty"`
 	Shown           int           `json:"shown"`
 	Omitted         int           `json:"omitted"`
 	Unchanged       *int          `json:"unchanged,omitempty"`
@@ -435,7 +441,7 @@ func (r *patternsReport) json() patternsJSON {
 	j := patternsJSON{
 		Window:     windowJSON{isoTime(r.win.From), isoTime(r.win.To)},
 		TotalLines: r.total, ScannedLines: r.scanned, Sampled: r.sampled,
-		Shown: len(r.rows), Omitted: r.omitted, Patterns: []patternJSON{},
+		Shown: len(r.rows), Omitted: r.omitted, Patterns: []patternJSON{}, Hints: r.hints,
 	}
 	if r.baseline != nil {
 		j.Baseline = &windowJSON{isoTime(r.baseline.From), isoTime(r.baseline.To)}

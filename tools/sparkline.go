@@ -171,18 +171,7 @@ func (v volumeChart) emptyAdvice() string {
 	if len(v.hints) > 0 {
 		return "Check: " + strings.Join(v.hints, "; ") + "."
 	}
-	var tries []string
-	if w := widerWindow(v.win); w != "" {
-		tries = append(tries, w)
-	}
-	if len(v.base.Severity) > 0 || len(v.base.Services) > 0 || v.base.Search != "" || len(v.base.Filters) > 0 {
-		tries = append(tries, "fewer filters")
-	}
-	advice := "list_services shows who is logging."
-	if len(tries) > 0 {
-		advice = "Try " + strings.Join(tries, " or ") + "; " + advice
-	}
-	return advice
+	return widerOrFewer(v.win, v.base)
 }
 
 // roundTo rounds f to n decimals: JSON numbers a reader compares, not
