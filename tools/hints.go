@@ -39,7 +39,7 @@ func (e *env) unknownServices(ctx context.Context, auth client.Auth, services []
 		return nil
 	}
 	now := e.now()
-	since, span := now.Add(-24*time.Hour), "the last 24h"
+	since, span := now.Add(-24*time.Hour), "in the last 24h"
 	if from.Before(since) {
 		since, span = from, "since "+timerange.FormatTime(from)
 	}
@@ -56,7 +56,7 @@ func (e *env) unknownServices(ctx context.Context, auth client.Auth, services []
 		if want == noService || slices.Contains(known, want) {
 			continue
 		}
-		h := fmt.Sprintf("service %s has no logs in %s", echoQ(want), span)
+		h := fmt.Sprintf("service %s has no logs %s", echoQ(want), span)
 		if best := closest(want, known); best != "" {
 			h += fmt.Sprintf(` (closest: %s)`, echoQ(best))
 		}
