@@ -438,9 +438,13 @@ func TestHealthzAndMetrics(t *testing.T) {
 		`posthog_logs_mcp_tool_calls_total{tool="list_services"} 1`,
 		`posthog_logs_mcp_tool_calls_total{tool="query_logs"} 1`,
 		`posthog_logs_mcp_tool_errors_total{tool="query_logs"} 1`,
-		`posthog_logs_mcp_upstream_requests_total{tool="list_services",status="2xx"} 1`,
-		`posthog_logs_mcp_upstream_requests_total{tool="introspect",status="2xx"} 1`,
+		`posthog_logs_mcp_upstream_requests_total{status="2xx",tool="list_services"} 1`,
+		`posthog_logs_mcp_upstream_requests_total{status="2xx",tool="introspect"} 1`,
 		`posthog_logs_mcp_upstream_request_duration_seconds_count{tool="list_services"} 1`,
+		`posthog_logs_mcp_tool_calls_in_flight 0`,
+		"go_goroutines ",
+		"process_resident_memory_bytes ",
+		"process_cpu_seconds_total ",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)

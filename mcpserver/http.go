@@ -154,10 +154,7 @@ func (s *Server) HTTPHandler(cfg HTTPConfig) http.Handler {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok")
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		_ = s.metrics.WritePrometheus(w)
-	})
+	mux.Handle("GET /metrics", s.metrics.Handler())
 	return s.hostGuard(cfg, mux)
 }
 

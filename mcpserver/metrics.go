@@ -2,40 +2,106 @@ package mcpserver
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"math"
 	"net/http"
-	"runtime"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+	"go.opentelemetry.io/otel/trace"
 )
 
-// Metrics counts tool calls, tool errors and upstream PostHog requests, and
-// writes them in the Prometheus text exposition format. Labels carry tool
-// names and status classes only: never a key, a project or an argument.
+// Metrics counts tool calls, tool errors and upstream PostHog requests in a
+// Prometheus registry of its own (tests build many servers in one process),
+// with the standard go_* and process_* collectors beside them; Handler
+// serves it as /metrics. Labels carry tool names, status classes and
+// rejection reasons only: never a key, a project or an argument. With
+// EnableTracing it also traces tool calls and upstream requests.
 // It is safe for concurrent use; the zero value is not, use NewMetrics.
 type Metrics struct {
+	registry *prometheus.Registry
+
+	toolCalls, toolErrors *prometheus.CounterVec
+	toolDuration          *prometheus.HistogramVec
+	upstreamRequests      *prometheus.CounterVec
+	upstreamDuration      *prometheus.HistogramVec
+
+	// The hot path uses label children resolved once per tool, not a
+	// label lookup per call.
 	mu       sync.RWMutex
 	tools    map[string]*toolStats
 	upstream map[string]*upstreamStats
 
-	rejections [numRejectReasons]atomic.Uint64
+	rejections [numRejectReasons]prometheus.Counter
 	// callsInFlight reports the tool calls running now (set by New).
 	callsInFlight atomic.Pointer[func() int]
+
+	// tracer is nil unless EnableTracing was called: no tracing, no cost.
+	tracer trace.Tracer
 }
 
 func (m *Metrics) setCallsInFlight(f func() int) { m.callsInFlight.Store(&f) }
 
+// metricsNamespace prefixes every series of ours.
+const metricsNamespace = "posthog_logs_mcp"
+
 // NewMetrics returns empty metrics.
 func NewMetrics() *Metrics {
-	return &Metrics{tools: map[string]*toolStats{}, upstream: map[string]*upstreamStats{}}
+	m := &Metrics{
+		registry: prometheus.NewRegistry(),
+		tools:    map[string]*toolStats{},
+		upstream: map[string]*upstreamStats{},
+		toolCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: metricsNamespace, Name: "tool_calls_total",
+			Help: "Tool calls, by tool.",
+		}, []string{"tool"}),
+		toolErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: metricsNamespace, Name: "tool_errors_total",
+			Help: "Tool calls that ended with an isError result, by tool.",
+		}, []string{"tool"}),
+		toolDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: metricsNamespace, Name: "tool_call_duration_seconds",
+			Help: "Tool call duration, by tool.", Buckets: durationBuckets,
+		}, []string{"tool"}),
+		upstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: metricsNamespace, Name: "upstream_requests_total",
+			Help: "HTTP requests sent to PostHog, by tool and status class (error: no response).",
+		}, []string{"tool", "status"}),
+		upstreamDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: metricsNamespace, Name: "upstream_request_duration_seconds",
+			Help: "Time to PostHog's response headers, by tool.", Buckets: durationBuckets,
+		}, []string{"tool"}),
+	}
+	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metricsNamespace, Name: "http_rejected_total",
+		Help: "HTTP requests refused before reaching MCP, by reason.",
+	}, []string{"reason"})
+	for r, name := range rejectReasonNames {
+		m.rejections[r] = rejected.WithLabelValues(name)
+	}
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Namespace: metricsNamespace, Name: "tool_calls_in_flight",
+		Help: "Tool calls running now.",
+	}, func() float64 {
+		if f := m.callsInFlight.Load(); f != nil {
+			return float64((*f)())
+		}
+		return 0
+	})
+	m.registry.MustRegister(
+		m.toolCalls, m.toolErrors, m.toolDuration,
+		m.upstreamRequests, m.upstreamDuration,
+		rejected, inFlight,
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return m
 }
 
 // durationBuckets are the histogram upper bounds, in seconds: tool calls and
@@ -43,31 +109,21 @@ func NewMetrics() *Metrics {
 // minute-long AI explanation.
 var durationBuckets = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 
-// histogram is a fixed-bucket, lock-free Prometheus histogram.
-type histogram struct {
-	buckets  [15]atomic.Uint64 // len(durationBuckets)+1; the last is +Inf
-	sumNanos atomic.Uint64
-}
-
-func (h *histogram) observe(d time.Duration) {
-	s := d.Seconds()
-	i, _ := slices.BinarySearch(durationBuckets, s)
-	h.buckets[i].Add(1)
-	h.sumNanos.Add(uint64(max(d, 0)))
-}
-
 type toolStats struct {
-	calls, errors atomic.Uint64
-	duration      histogram
+	calls, errors prometheus.Counter
+	duration      prometheus.Observer
 }
 
 // upstreamStatusClasses label upstream requests: the HTTP status class, or
 // "error" when no response came back (connection refused, reset, timeout).
-var upstreamStatusClasses = []string{"1xx", "2xx", "3xx", "4xx", "5xx", "error"}
+var upstreamStatusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx", "error"}
 
 type upstreamStats struct {
-	byClass  [6]atomic.Uint64 // indexed like upstreamStatusClasses
-	duration histogram
+	tool string
+	// byClass children are made on first use: a series per class that
+	// never happens would only be noise.
+	byClass  [len(upstreamStatusClasses)]atomic.Pointer[prometheus.Counter]
+	duration prometheus.Observer
 }
 
 // rejectReason names why the HTTP transport refused a request.
@@ -86,7 +142,7 @@ const (
 
 var rejectReasonNames = [numRejectReasons]string{"host", "origin", "body_too_large", "unauthorized", "forbidden", "bad_request", "rate_limited"}
 
-func (m *Metrics) reject(r rejectReason) { m.rejections[r].Add(1) }
+func (m *Metrics) reject(r rejectReason) { m.rejections[r].Inc() }
 
 func (m *Metrics) toolStatsFor(name string) *toolStats {
 	m.mu.RLock()
@@ -98,7 +154,11 @@ func (m *Metrics) toolStatsFor(name string) *toolStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if st = m.tools[name]; st == nil {
-		st = &toolStats{}
+		st = &toolStats{
+			calls:    m.toolCalls.WithLabelValues(name),
+			errors:   m.toolErrors.WithLabelValues(name),
+			duration: m.toolDuration.WithLabelValues(name),
+		}
 		m.tools[name] = st
 	}
 	return st
@@ -114,7 +174,7 @@ func (m *Metrics) upstreamStatsFor(tool string) *upstreamStats {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if st = m.upstream[tool]; st == nil {
-		st = &upstreamStats{}
+		st = &upstreamStats{tool: tool, duration: m.upstreamDuration.WithLabelValues(tool)}
 		m.upstream[tool] = st
 	}
 	return st
@@ -123,11 +183,11 @@ func (m *Metrics) upstreamStatsFor(tool string) *upstreamStats {
 // ObserveTool records one finished tool call.
 func (m *Metrics) ObserveTool(name string, d time.Duration, isError bool) {
 	st := m.toolStatsFor(name)
-	st.calls.Add(1)
+	st.calls.Inc()
 	if isError {
-		st.errors.Add(1)
+		st.errors.Inc()
 	}
-	st.duration.observe(d)
+	st.duration.Observe(d.Seconds())
 }
 
 func (m *Metrics) observeUpstream(tool string, status int, d time.Duration) {
@@ -136,18 +196,34 @@ func (m *Metrics) observeUpstream(tool string, status int, d time.Duration) {
 		class = status/100 - 1
 	}
 	st := m.upstreamStatsFor(tool)
-	st.byClass[class].Add(1)
-	st.duration.observe(d)
+	c := st.byClass[class].Load()
+	if c == nil {
+		// Racing first uses resolve the same child.
+		child := m.upstreamRequests.WithLabelValues(st.tool, upstreamStatusClasses[class])
+		c = &child
+		st.byClass[class].Store(c)
+	}
+	(*c).Inc()
+	st.duration.Observe(d.Seconds())
 }
 
-// toolMiddleware times every tool call, counts isError results, and puts
-// the tool name in the context so that upstream requests made by the call
-// are attributed to it (see Transport).
+// toolMiddleware times every tool call, counts isError results, traces the
+// call when tracing is on, and puts the tool name in the context so that
+// upstream requests made by the call are attributed to it (see Transport).
 func (m *Metrics) toolMiddleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		start := time.Now()
-		res, err := next(WithToolName(ctx, req.Params.Name), req)
-		m.ObserveTool(req.Params.Name, time.Since(start), err != nil || res == nil || res.IsError)
+		ctx = WithToolName(ctx, req.Params.Name)
+		var span trace.Span
+		if m.tracer != nil {
+			ctx, span = m.startToolSpan(ctx, req.Params.Name)
+		}
+		res, err := next(ctx, req)
+		isError := err != nil || res == nil || res.IsError
+		m.ObserveTool(req.Params.Name, time.Since(start), isError)
+		if span != nil {
+			endToolSpan(span, res, err)
+		}
 		return res, err
 	}
 }
@@ -170,7 +246,8 @@ func toolNameFrom(ctx context.Context) string {
 
 // Transport wraps base (nil: a pooled transport suited to one busy
 // upstream host) so that every upstream request is counted and timed by the
-// tool that made it. Give the result to client.Options.Transport.
+// tool that made it, and traced when tracing is on (call EnableTracing
+// first). Give the result to client.Options.Transport.
 // The duration is the time to the response headers.
 func (m *Metrics) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
@@ -201,6 +278,10 @@ type meteredTransport struct {
 }
 
 func (t *meteredTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var span trace.Span
+	if t.metrics.tracer != nil {
+		req, span = t.metrics.startUpstreamSpan(req)
+	}
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
 	status := 0
@@ -208,6 +289,9 @@ func (t *meteredTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		status = resp.StatusCode
 	}
 	t.metrics.observeUpstream(toolNameFrom(req.Context()), status, time.Since(start))
+	if span != nil {
+		endUpstreamSpan(span, status, err)
+	}
 	return resp, err
 }
 
@@ -218,97 +302,23 @@ func (t *meteredTransport) CloseIdleConnections() {
 	}
 }
 
+// Handler serves the metrics to a Prometheus scrape (/metrics), in the
+// format the scraper asks for.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+}
+
 // WritePrometheus writes every metric in the Prometheus text format (0.0.4).
 func (m *Metrics) WritePrometheus(w io.Writer) error {
-	var b strings.Builder
-	m.mu.RLock()
-	toolNames := sortedKeys(m.tools)
-	upstreamNames := sortedKeys(m.upstream)
-	tools := make([]*toolStats, len(toolNames))
-	for i, n := range toolNames {
-		tools[i] = m.tools[n]
+	families, err := m.registry.Gather()
+	if err != nil {
+		return err
 	}
-	upstream := make([]*upstreamStats, len(upstreamNames))
-	for i, n := range upstreamNames {
-		upstream[i] = m.upstream[n]
-	}
-	m.mu.RUnlock()
-
-	header(&b, "posthog_logs_mcp_tool_calls_total", "counter", "Tool calls, by tool.")
-	for i, n := range toolNames {
-		fmt.Fprintf(&b, "posthog_logs_mcp_tool_calls_total{tool=%s} %d\n", quote(n), tools[i].calls.Load())
-	}
-	header(&b, "posthog_logs_mcp_tool_errors_total", "counter", "Tool calls that ended with an isError result, by tool.")
-	for i, n := range toolNames {
-		fmt.Fprintf(&b, "posthog_logs_mcp_tool_errors_total{tool=%s} %d\n", quote(n), tools[i].errors.Load())
-	}
-	header(&b, "posthog_logs_mcp_tool_call_duration_seconds", "histogram", "Tool call duration, by tool.")
-	for i, n := range toolNames {
-		writeHistogram(&b, "posthog_logs_mcp_tool_call_duration_seconds", "tool="+quote(n), &tools[i].duration)
-	}
-	header(&b, "posthog_logs_mcp_upstream_requests_total", "counter", "HTTP requests sent to PostHog, by tool and status class (error: no response).")
-	for i, n := range upstreamNames {
-		for c, class := range upstreamStatusClasses {
-			if v := upstream[i].byClass[c].Load(); v > 0 {
-				fmt.Fprintf(&b, "posthog_logs_mcp_upstream_requests_total{tool=%s,status=%s} %d\n", quote(n), quote(class), v)
-			}
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range families {
+		if err := enc.Encode(f); err != nil {
+			return err
 		}
 	}
-	header(&b, "posthog_logs_mcp_upstream_request_duration_seconds", "histogram", "Time to PostHog's response headers, by tool.")
-	for i, n := range upstreamNames {
-		writeHistogram(&b, "posthog_logs_mcp_upstream_request_duration_seconds", "tool="+quote(n), &upstream[i].duration)
-	}
-	header(&b, "posthog_logs_mcp_http_rejected_total", "counter", "HTTP requests refused before reaching MCP, by reason.")
-	for r, name := range rejectReasonNames {
-		fmt.Fprintf(&b, "posthog_logs_mcp_http_rejected_total{reason=%s} %d\n", quote(name), m.rejections[r].Load())
-	}
-	if f := m.callsInFlight.Load(); f != nil {
-		header(&b, "posthog_logs_mcp_tool_calls_in_flight", "gauge", "Tool calls running now.")
-		fmt.Fprintf(&b, "posthog_logs_mcp_tool_calls_in_flight %d\n", (*f)())
-	}
-	header(&b, "go_goroutines", "gauge", "Number of goroutines that currently exist.")
-	fmt.Fprintf(&b, "go_goroutines %d\n", runtime.NumGoroutine())
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-func header(b *strings.Builder, name, kind, help string) {
-	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, kind)
-}
-
-func writeHistogram(b *strings.Builder, name, labels string, h *histogram) {
-	var cumulative uint64
-	for i, le := range durationBuckets {
-		cumulative += h.buckets[i].Load()
-		fmt.Fprintf(b, "%s_bucket{%s,le=\"%s\"} %d\n", name, labels, formatFloat(le), cumulative)
-	}
-	// The count is the sum of the buckets, so a scrape racing with
-	// observations still shows a consistent histogram.
-	count := cumulative + h.buckets[len(durationBuckets)].Load()
-	fmt.Fprintf(b, "%s_bucket{%s,le=\"+Inf\"} %d\n", name, labels, count)
-	fmt.Fprintf(b, "%s_sum{%s} %s\n", name, labels, formatFloat(float64(h.sumNanos.Load())/1e9))
-	fmt.Fprintf(b, "%s_count{%s} %d\n", name, labels, count)
-}
-
-func formatFloat(f float64) string {
-	if math.IsInf(f, 1) {
-		return "+Inf"
-	}
-	return fmt.Sprintf("%g", f)
-}
-
-// quote renders a label value with the escapes the text format requires.
-func quote(s string) string {
-	return `"` + labelEscaper.Replace(s) + `"`
-}
-
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return nil
 }

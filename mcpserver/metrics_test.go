@@ -36,9 +36,9 @@ func TestMetricsExposition(t *testing.T) {
 		`posthog_logs_mcp_tool_call_duration_seconds_sum{tool="query_logs"} 2.003`,
 		`posthog_logs_mcp_tool_call_duration_seconds_count{tool="query_logs"} 2`,
 		`posthog_logs_mcp_tool_calls_total{tool="we\"ird\\name"} 1`,
-		`posthog_logs_mcp_upstream_requests_total{tool="query_logs",status="2xx"} 1`,
-		`posthog_logs_mcp_upstream_requests_total{tool="query_logs",status="5xx"} 1`,
-		`posthog_logs_mcp_upstream_requests_total{tool="query_logs",status="error"} 1`,
+		`posthog_logs_mcp_upstream_requests_total{status="2xx",tool="query_logs"} 1`,
+		`posthog_logs_mcp_upstream_requests_total{status="5xx",tool="query_logs"} 1`,
+		`posthog_logs_mcp_upstream_requests_total{status="error",tool="query_logs"} 1`,
 		`posthog_logs_mcp_upstream_request_duration_seconds_count{tool="query_logs"} 3`,
 		`posthog_logs_mcp_http_rejected_total{reason="unauthorized"} 1`,
 		"# TYPE posthog_logs_mcp_tool_call_duration_seconds histogram",
@@ -52,7 +52,7 @@ func TestMetricsExposition(t *testing.T) {
 		if strings.HasPrefix(line, "# ") {
 			continue
 		}
-		if i := strings.LastIndexByte(line, ' '); i <= 0 || !(strings.HasPrefix(line, "posthog_logs_mcp_") || strings.HasPrefix(line, "go_")) {
+		if i := strings.LastIndexByte(line, ' '); i <= 0 || !(strings.HasPrefix(line, "posthog_logs_mcp_") || strings.HasPrefix(line, "go_") || strings.HasPrefix(line, "process_")) {
 			t.Errorf("malformed sample %q", line)
 		}
 	}
@@ -80,8 +80,8 @@ func TestMeteredTransportAttributesRequestsToTools(t *testing.T) {
 	var b strings.Builder
 	_ = m.WritePrometheus(&b)
 	for _, want := range []string{
-		`posthog_logs_mcp_upstream_requests_total{tool="list_services",status="4xx"} 2`,
-		`posthog_logs_mcp_upstream_requests_total{tool="none",status="4xx"} 1`,
+		`posthog_logs_mcp_upstream_requests_total{status="4xx",tool="list_services"} 2`,
+		`posthog_logs_mcp_upstream_requests_total{status="4xx",tool="none"} 1`,
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("lacks %q:\n%s", want, b.String())

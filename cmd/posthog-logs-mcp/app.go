@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
+	"go.opentelemetry.io/otel"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/mcpserver"
@@ -27,6 +28,8 @@ type app struct {
 	toolset *tools.Toolset
 	server  *mcpserver.Server
 	sandbox *sandbox.Server
+	// stopTracing flushes the spans not yet exported (nil: no tracing).
+	stopTracing func(context.Context) error
 }
 
 // newApp builds everything from cfg. It does no network I/O except
@@ -43,6 +46,18 @@ func newApp(cfg *config, log *slog.Logger, stderr io.Writer) (*app, error) {
 			"(PostHog → Settings → Personal API keys), or try the server on generated data with --sandbox", envKey)
 	}
 	metrics := mcpserver.NewMetrics()
+	if cfg.tracing {
+		tp, err := mcpserver.NewTracerProvider(context.Background(), versionString())
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("OpenTelemetry tracing (OTEL_EXPORTER_OTLP_*): %w", err)
+		}
+		// An unreachable collector must not flood stderr, nor stop the server.
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) { log.Warn("opentelemetry: " + err.Error()) }))
+		metrics.EnableTracing(tp)
+		a.stopTracing = tp.Shutdown
+		log.Info("OpenTelemetry tracing on: a span per tool call and per PostHog request")
+	}
 	cl, err := client.New(client.Options{
 		Host:      cfg.host,
 		UserAgent: "posthog-logs-mcp/" + versionString(),
@@ -111,7 +126,18 @@ func (a *app) close() {
 	if a.sandbox != nil {
 		_ = a.sandbox.Close()
 	}
+	if a.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+		defer cancel()
+		if err := a.stopTracing(ctx); err != nil {
+			a.log.Warn("OpenTelemetry: spans not flushed on exit", "err", err)
+		}
+		a.stopTracing = nil
+	}
 }
+
+// tracingFlushTimeout bounds the wait for the collector on exit.
+const tracingFlushTimeout = 5 * time.Second
 
 // startupCaller introspects the configured key and applies the project
 // rules. A problem found by talking to PostHog (a rejected key, an

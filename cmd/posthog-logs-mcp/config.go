@@ -40,6 +40,7 @@ type config struct {
 	allowedHosts   []string
 	shutdownGrace  time.Duration
 	maxCalls       int
+	tracing        bool // OTEL_EXPORTER_OTLP_ENDPOINT is set
 
 	key     string
 	host    string
@@ -162,6 +163,7 @@ func parseConfig(args []string, getenv func(string) string) (*config, error) {
 	c.tools = splitList(toolsFlag)
 	c.allowedHosts = splitList(allowedHosts)
 
+	c.tracing = mcpserver.TracingEnabled(getenv)
 	c.key = strings.TrimSpace(getenv(envKey))
 	c.host = strings.TrimSpace(getenv(envHost))
 	if v := strings.TrimSpace(getenv(envProject)); v != "" {
