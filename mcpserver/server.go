@@ -128,6 +128,10 @@ func New(opts Options) (*Server, error) {
 		server.WithToolHandlerMiddleware(s.callerMiddleware),
 	)
 	opts.Toolset.Register(s.mcp)
+	for name := range s.mcp.ListTools() {
+		// Series from zero before the first call, as Prometheus advises.
+		s.metrics.toolStatsFor(name)
+	}
 	opts.Toolset.RegisterPrompts(s.mcp)
 	return s, nil
 }
