@@ -163,6 +163,7 @@ type httpCallerKey struct{}
 // httpContext hands the caller resolved by authenticate to the tools, with
 // the problem its tool calls must answer, if any.
 func (s *Server) httpContext(ctx context.Context, r *http.Request) context.Context {
+	ctx = s.metrics.extractTraceContext(ctx, r.Header)
 	if problem, ok := r.Context().Value(problemCtx{}).(*mcp.CallToolResult); ok {
 		ctx = withProblem(ctx, problem)
 	}

@@ -93,6 +93,15 @@ const (
 	attrHTTPStatus = attribute.Key("http.response.status_code")
 )
 
+// extractTraceContext continues the caller's trace (a traceparent header
+// on the MCP request), when tracing is on.
+func (m *Metrics) extractTraceContext(ctx context.Context, h http.Header) context.Context {
+	if m.tracer == nil || h.Get("Traceparent") == "" {
+		return ctx
+	}
+	return traceContext.Extract(ctx, propagation.HeaderCarrier(h))
+}
+
 func (m *Metrics) startToolSpan(ctx context.Context, tool string) (context.Context, trace.Span) {
 	return m.tracer.Start(ctx, "tools/call "+tool,
 		trace.WithSpanKind(trace.SpanKindServer),

@@ -123,7 +123,11 @@ func TestTracingSpans(t *testing.T) {
 	hs := httptest.NewServer(s.HTTPHandler(HTTPConfig{}))
 	defer hs.Close()
 	f := &httpFixture{sb: sb, server: s, http: hs}
-	c := f.connect(t, mcp.ProtocolVersion20251125, bearer(sandbox.KeyFull))
+	// The caller's own trace, which the tool spans continue.
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	headers := bearer(sandbox.KeyFull)
+	headers["traceparent"] = "00-" + callerTrace + "-00f067aa0ba902b7-01"
+	c := f.connect(t, mcp.ProtocolVersion20251125, headers)
 	defer c.Close()
 
 	const secretArgument = "needle-in-the-arguments"
@@ -146,6 +150,9 @@ func TestTracingSpans(t *testing.T) {
 	if ok.SpanKind != trace.SpanKindServer || attr(ok, "gen_ai.tool.name") != "query_logs" ||
 		attr(ok, "mcp.method.name") != "tools/call" || attr(ok, "mcp.tool.is_error") != "false" || ok.Status.Code == codes.Error {
 		t.Errorf("successful call's span: %+v", ok.Attributes)
+	}
+	if ok.SpanContext.TraceID().String() != callerTrace || ok.Parent.SpanID().String() != "00f067aa0ba902b7" {
+		t.Errorf("tool span is not in the caller's trace: trace %v parent %v", ok.SpanContext.TraceID(), ok.Parent.SpanID())
 	}
 	if attr(bad, "mcp.tool.is_error") != "true" || attr(bad, "error.type") != "INVALID_ARGUMENT" || bad.Status.Code != codes.Error {
 		t.Errorf("failed call's span: %+v %+v", bad.Attributes, bad.Status)
