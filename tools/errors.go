@@ -25,6 +25,7 @@ const (
 	codeInternal        = "INTERNAL"
 	codeCancelled       = "CANCELLED"
 	codeUnsupported     = "UNSUPPORTED"
+	codeDeclined        = "DECLINED" // the user refused a write when asked to confirm it
 )
 
 func errorResult(code, msg string) *mcp.CallToolResult {

@@ -189,6 +189,9 @@ func handleManageViews(ctx context.Context, e *env, r *request[viewsArgs]) *mcp.
 			return toolError(err)
 		}
 	default:
+		if refused := e.confirmDelete(ctx, auth, args.ShortID); refused != nil {
+			return refused
+		}
 		if err := e.client.DeleteView(ctx, auth, args.ShortID); err != nil {
 			if isNotFound(err) {
 				return viewError("delete the view", args.ShortID, err)
