@@ -143,8 +143,10 @@ func (s *Server) HTTPHandler(cfg HTTPConfig) http.Handler {
 		server.WithHTTPContextFunc(s.httpContext),
 		// hostGuard below does this check, with --allowed-hosts.
 		server.WithDisableLocalhostProtection(true),
-		// Nothing is ever pushed to clients; a GET stream would only hold
-		// a connection open.
+		// Only the standalone GET stream: nothing is pushed outside a call,
+		// and it would only hold a connection open. A POST still answers as
+		// SSE when a call sends notifications (explain_log's progress), which
+		// needs every wrapper of the ResponseWriter to keep http.Flusher.
 		server.WithDisableStreaming(true),
 		server.WithStreamableHTTPLogger(s.log),
 	)

@@ -70,9 +70,11 @@ func handleExplainLog(ctx context.Context, e *env, r *request[explainArgs]) *mcp
 	}
 	ctx, cancel := context.WithTimeout(ctx, explainTimeout)
 	defer cancel()
+	stopWaiting := reportWaiting(ctx, "waiting for PostHog's AI to explain the log line", explainTimeout, waitingEvery)
 	ex, err := e.client.Explain(ctx, r.auth, client.ExplainRequest{
 		UUID: strings.ToLower(args.UUID), Timestamp: ts.UTC().Format(time.RFC3339Nano), ForceRefresh: args.ForceRefresh,
 	})
+	stopWaiting()
 	if err != nil {
 		var ce *client.Error
 		if errors.As(err, &ce) && ce.Kind == client.KindNotFound {
