@@ -30,7 +30,11 @@
 //     first line), query_around.go (around: the lines before and after
 //     one line, like grep -C), query_watch.go (wait_seconds: polling
 //     PostHog's live-tail checkpoint until new lines arrive); progress.go
-//     carries MCP progress notifications to long calls.
+//     carries MCP progress notifications to long calls; waiting.go sends
+//     them on a timer while explain_log waits on PostHog's AI.
+//   - confirm.go: manage_views delete asks the user to confirm through
+//     MCP elicitation, only where the client's capabilities are known
+//     (stdio; stateless HTTP keeps none, so it never asks).
 //   - cursor.go: self-contained, lossless query_logs cursors (a trace
 //     cursor keeps the trace's first line, a watch cursor its checkpoint),
 //     checked as strictly as the arguments they stand for.
