@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -127,25 +126,9 @@ func TestHTTPWithoutServerKeyRequiresCallerKeys(t *testing.T) {
 // waits for in-flight calls (up to --shutdown-grace); a second signal, an operator's
 // second Ctrl-C, must end the process at once.
 func TestSecondSignalEndsShutdown(t *testing.T) {
-	held := make(chan struct{}, 8)
-	release := make(chan struct{})
-	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		if r.URL.Path == "/api/personal_api_keys/@current/" {
-			_, _ = io.WriteString(w, `{"label":"k","scopes":["logs:read"],"scoped_teams":[1]}`)
-			return
-		}
-		held <- struct{}{}
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-		http.Error(w, `{"detail":"Not found."}`, http.StatusNotFound)
-	}))
-	defer upstream.Close()
-	defer close(release)
+	upstreamURL, held := holdingPostHog(t)
 
-	cmd, base := startHTTPBinary(t, environ("POSTHOG_HOST="+upstream.URL))
+	cmd, base := startHTTPBinary(t, environ("POSTHOG_HOST="+upstreamURL))
 	go func() {
 		req, _ := http.NewRequest("POST", base+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_services","arguments":{}}}`))
 		req.Header.Set("Content-Type", "application/json")
