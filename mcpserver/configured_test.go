@@ -1,8 +1,6 @@
 package mcpserver
 
 import (
-	"context"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,37 +10,11 @@ import (
 	"time"
 
 	mcpclient "github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/client"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/sandbox"
 	"github.com/posthog-logs-mcp/posthog-logs-mcp/tools"
 )
-
-// serveStdioPipe runs ServeStdio for key over pipes and connects an MCP
-// client speaking version to it.
-func serveStdioPipe(t *testing.T, s *Server, key, version string) *mcpclient.Client {
-	t.Helper()
-	clientIn, serverOut := io.Pipe()
-	serverIn, clientOut := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.ServeStdio(ctx, key, serverIn, serverOut) }()
-	c, err := initialize(mcpclient.NewClient(transport.NewIO(clientIn, clientOut, io.NopCloser(strings.NewReader(""))),
-		mcpclient.WithProtocolVersion(version)), version)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = c.Close()
-		cancel()
-		_ = serverIn.Close()
-		_ = serverOut.Close()
-		<-served
-	})
-	return c
-}
 
 // downTransport fails every request with a refused dial while down is set.
 type downTransport struct {
@@ -78,7 +50,7 @@ func TestConfiguredKeyProblemsAnswerEveryCall(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestServer(t, sb.URL, tools.Config{PinnedProject: tt.pinned}, nil)
-			c := serveStdioPipe(t, s, tt.key, "2025-11-25")
+			c := stdioClient(t, s, tt.key, "2025-11-25")
 			if n := len(listTools(t, c)); n != 9 {
 				t.Fatalf("%d tools listed, want the full catalogue of 9", n)
 			}
@@ -123,7 +95,7 @@ func TestUnreachablePostHogIsRetried(t *testing.T) {
 	clk.nanos.Store(time.Now().UnixNano())
 	s.callers.now = clk.now
 
-	stdio := serveStdioPipe(t, s, sandbox.KeyFull, "2025-06-18")
+	stdio := stdioClient(t, s, sandbox.KeyFull, "2025-06-18")
 	f := &httpFixture{sb: sb, server: s, http: httptest.NewServer(s.HTTPHandler(HTTPConfig{}))}
 	t.Cleanup(f.http.Close)
 	remote := f.connect(t, "2025-11-25", bearer(sandbox.KeyReadOnly))
