@@ -61,6 +61,12 @@ var httpClient = &http.Client{Timeout: 30 * time.Second}
 // a value encoded as JSON.
 func call(t testing.TB, srv *Server, method, key, path string, body any) response {
 	t.Helper()
+	return callHeaders(t, srv, method, key, path, body, nil)
+}
+
+// callHeaders is call with extra request headers given as name, value pairs.
+func callHeaders(t testing.TB, srv *Server, method, key, path string, body any, header []string) response {
+	t.Helper()
 	var reader io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -84,6 +90,9 @@ func call(t testing.TB, srv *Server, method, key, path string, body any) respons
 	}
 	if reader != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := httpClient.Do(req)
 	if err != nil {

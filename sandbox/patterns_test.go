@@ -1,9 +1,6 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -390,41 +387,6 @@ func TestPatternsSampled(t *testing.T) {
 	if d := float64(estimated-first.TotalCount) / float64(first.TotalCount); d < -0.02 || d > 0.02 {
 		t.Errorf("estimates add up to %d of %d", estimated, first.TotalCount)
 	}
-}
-
-// callHeaders is call with extra request headers given as name, value pairs.
-func callHeaders(t testing.TB, srv *Server, method, key, path string, body any, header []string) response {
-	t.Helper()
-	var reader io.Reader
-	switch b := body.(type) {
-	case string:
-		reader = strings.NewReader(b)
-	default:
-		encoded, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		reader = bytes.NewReader(encoded)
-	}
-	req, err := http.NewRequest(method, srv.URL+path, reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+key)
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return response{status: resp.StatusCode, header: resp.Header, body: data}
 }
 
 // TestLiteralCandidates: literals never span a variable or whitespace that
