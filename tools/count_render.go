@@ -188,7 +188,7 @@ func (r groupsReport) text() string {
 			// caller's filters are in the call below, not repeated here).
 			also := ""
 			if len(r.args.Filters) > 0 {
-				also = " (with the call's own filters)"
+				also = " (add them to the call's own filters)"
 			}
 			fmt.Fprintf(&b, "a group as filter arguments%s: %s\n", also, strings.TrimSuffix(strings.TrimPrefix(compactJSON(r.groupOnlyArgs(row, nil)), "{"), "}"))
 		}

@@ -83,7 +83,7 @@ func TestGroupsRendering(t *testing.T) {
 		"service   service.version  lines  errors  error%  last seen\n",
 		"checkout  2.14.0           2,102   2,102  100.0%  13:59:58Z\n",
 		` 50.0%  12:30:00Z`,
-		`a group as filter arguments (with the call's own filters): "filters":[{"key":"service.version","value":"2.14.0","scope":"resource"}],"services":["checkout"]`,
+		`a group as filter arguments (add them to the call's own filters): "filters":[{"key":"service.version","value":"2.14.0","scope":"resource"}],"services":["checkout"]`,
 		`→ query_logs {"date_from":"2026-11-25T13:00:00Z","date_to":"2026-11-25T14:00:00Z","filters":[{"key":"http.route","value":"/api/checkout"},{"key":"service.version","value":"2.14.0","scope":"resource"}],"services":["checkout"],"severity":["error"]}`,
 	} {
 		if !strings.Contains(text, w) {
